@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JobQueueConfig(AppConfig):
+    name = "jobqueue"
+    verbose_name = "Job queue"

@@ -1,0 +1,180 @@
+"""Shared fixtures: users, API clients, job helpers and real worker subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from jobqueue.worker import Worker
+from transformations.models import TransformationJob
+from transformations.services import job_config_build, job_create
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = PROJECT_DIR / "samples" / "time-spent"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_fast_worker(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PROGRESS_WRITE_INTERVAL = 0
+    settings.JOB_RETRY_BASE_DELAY = 0.01
+    settings.JOB_RETRY_MAX_DELAY = 0.05
+    settings.WORKER_RESCUE_INTERVAL = 0
+    settings.STORY_ENGINE_FAULTS = []
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def time_spent_script() -> bytes:
+    return (SAMPLES_DIR / "time-spent.fountain").read_bytes()
+
+
+@pytest.fixture
+def time_spent_pack() -> bytes:
+    return (SAMPLES_DIR / "time-spent.storypack.json").read_bytes()
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("elena", password="pw-elena-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("marcus", password="pw-marcus-123")
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user("staff", password="pw-staff-123", is_staff=True)
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    return token_client(user)
+
+
+@pytest.fixture
+def make_job(user):
+    def make(data: bytes = b"", *, filename="time-spent.fountain", owner=None, **config):
+        return job_create(
+            user=owner or user,
+            data=data,
+            filename=filename,
+            mime="text/plain",
+            config=job_config_build(**config),
+        )
+
+    return make
+
+
+def run_until_idle(worker: Worker | None = None, *, limit: int = 100) -> Worker:
+    """Call the worker's unit of work until it finds nothing to do."""
+    worker = worker or Worker()
+    for _ in range(limit):
+        if not worker.handle_one():
+            return worker
+    raise AssertionError("worker still busy after %d jobs" % limit)
+
+
+def reload(job: TransformationJob) -> TransformationJob:
+    return TransformationJob.objects.get(pk=job.pk)
+
+
+# Real worker processes ---------------------------------------------------------
+
+
+def database_url_for_subprocess() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        user = db.get("USER") or "postgres"
+        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, process: subprocess.Popen, log_path: Path) -> None:
+        self.process = process
+        self.log_path = log_path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def spawn_worker(settings, tmp_path):
+    """Start `manage.py run_worker` subprocesses against the test database."""
+    processes: list[WorkerProcess] = []
+
+    def spawn(*args: str, **env_overrides: str) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_for_subprocess(),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "WORKER_POLL_INTERVAL": "0.1",
+            "WORKER_HEARTBEAT_INTERVAL": "0.2",
+            "WORKER_LEASE_SECONDS": "2",
+            "WORKER_RESCUE_INTERVAL": "0.3",
+            "PROGRESS_WRITE_INTERVAL": "0",
+            "JOB_RETRY_BASE_DELAY": "0.05",
+            "PYTHONUNBUFFERED": "1",
+            **env_overrides,
+        }
+        env.pop("SQLITE_TEST_NAME", None)
+        log_path = tmp_path / f"worker-{len(processes)}.log"
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [sys.executable, str(PROJECT_DIR / "manage.py"), "run_worker", *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        worker = WorkerProcess(process, log_path)
+        processes.append(worker)
+        return worker
+
+    yield spawn
+    for worker in processes:
+        if worker.process.poll() is None:
+            worker.process.send_signal(signal.SIGKILL)
+            worker.process.wait(timeout=10)
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.05, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(message or "condition not met in time")

@@ -1,0 +1,108 @@
+"""The transformation job: one uploaded document on its way to a universe."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from jobqueue.models import QueueJob, QueueStatus
+
+STAGE_COUNT = 6
+STAGE_NAMES = ("normalise", "read", "identify", "world", "moments", "craft")
+
+
+class SourceType(models.TextChoices):
+    SCRIPT = "script", "Screenplay"
+    PDF = "pdf", "PDF"
+    PPTX = "pptx", "Slide deck"
+    ARTICLE = "article", "Article"
+    TRANSCRIPT = "transcript", "Transcript"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class StageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+def initial_stage_statuses() -> dict[str, str]:
+    return {str(i): StageStatus.PENDING for i in range(STAGE_COUNT)}
+
+
+def source_upload_path(job: TransformationJob, filename: str) -> str:
+    return f"sources/{job.pk}/{filename}"
+
+
+class TransformationJob(QueueJob):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="transformation_jobs",
+    )
+    source_filename = models.CharField(max_length=255, blank=True, default="")
+    source_mime = models.CharField(max_length=120, blank=True, default="")
+    source_type = models.CharField(
+        max_length=16, choices=SourceType.choices, blank=True, default=""
+    )
+    source_file = models.FileField(upload_to=source_upload_path, max_length=500)
+    source_sha256 = models.CharField(max_length=64, db_index=True)
+    source_size = models.PositiveBigIntegerField(default=0)
+    current_stage = models.PositiveSmallIntegerField(default=0)
+    stage_statuses = models.JSONField(default=initial_stage_statuses)
+    # Private outputs each stage hands to the next; never shown to creators.
+    stage_outputs = models.JSONField(default=dict, blank=True)
+    # What creators see, built by allowlist per stage.
+    artifacts = models.JSONField(default=dict, blank=True)
+    # Per stage: attempt, start, finish and duration, for staff and for resume checks.
+    stage_timings = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    output_universe = models.ForeignKey(
+        "universes.Universe",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transformation_jobs",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["-priority", "run_after", "created_at"],
+                condition=Q(status=QueueStatus.QUEUED),
+                name="transformation_queued_idx",
+            ),
+            models.Index(fields=["user", "-created_at"], name="transformation_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_filename or 'pasted text'} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return f"/transformations/{self.pk}"
+
+    # Queue hooks ------------------------------------------------------------
+
+    def _statuses_with_current(self, status: str) -> dict[str, str]:
+        statuses = dict(self.stage_statuses)
+        if self.current_stage < STAGE_COUNT:
+            statuses[str(self.current_stage)] = status
+        return statuses
+
+    def rescue_changes(self, *, give_up: bool) -> dict:
+        failed_or_pending = StageStatus.FAILED if give_up else StageStatus.PENDING
+        return {"stage_statuses": self._statuses_with_current(failed_or_pending)}
+
+    def failure_changes(self, *, retrying: bool) -> dict:
+        return self.rescue_changes(give_up=not retrying)
+
+    def cancel_changes(self) -> dict:
+        return {"stage_statuses": self._statuses_with_current(StageStatus.PENDING)}

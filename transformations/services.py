@@ -1,0 +1,143 @@
+"""Writes for transformation jobs: create, retry, cancel."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Now
+
+from core.errors import ApplicationError, ConflictError
+from jobqueue.models import QueueStatus
+from jobqueue.queue import notify_enqueued
+from transformations.models import STAGE_COUNT, StageStatus, TransformationJob
+
+PASTED_TEXT_FILENAME = "pasted-text.txt"
+
+
+def job_config_build(
+    *,
+    hook_pack_count: int | None = None,
+    release_mode: str | None = None,
+    start_date: datetime | None = None,
+    engine: str | None = None,
+    on_duplicate: str | None = None,
+) -> dict:
+    config = {
+        "hookPackCount": hook_pack_count or 3,
+        "releaseMode": release_mode or "hybrid",
+        "engine": engine or settings.STORY_ENGINE,
+        "onDuplicate": on_duplicate or "reuse",
+    }
+    if start_date is not None:
+        config["startDate"] = start_date.isoformat()
+    return config
+
+
+def source_size_check(*, size: int) -> None:
+    if size > settings.UPLOAD_MAX_BYTES:
+        raise ApplicationError(
+            f"This file is {size / 1_048_576:.1f} MB; the limit is "
+            f"{settings.UPLOAD_MAX_BYTES / 1_048_576:.0f} MB. Split it or upload a shorter version.",
+            code="FILE_TOO_LARGE",
+            status_code=413,
+        )
+
+
+@transaction.atomic
+def job_create(
+    *,
+    user,
+    data: bytes,
+    filename: str = "",
+    mime: str = "",
+    config: dict | None = None,
+) -> TransformationJob:
+    """Store the source and queue a job for it; idle workers are woken on commit."""
+    source_size_check(size=len(data))
+    if not data.strip():
+        raise ApplicationError(
+            "This file is empty. Choose a document with some story in it.", code="EMPTY_FILE"
+        )
+    job = TransformationJob(
+        user=user,
+        source_filename=(filename or PASTED_TEXT_FILENAME)[:255],
+        source_mime=mime[:120],
+        source_sha256=hashlib.sha256(data).hexdigest(),
+        source_size=len(data),
+        config=config or job_config_build(),
+        max_attempts=settings.JOB_MAX_ATTEMPTS,
+    )
+    safe_name = (filename or PASTED_TEXT_FILENAME).replace("/", "_").replace("\\", "_")[-120:]
+    job.source_file.save(safe_name, ContentFile(data), save=False)
+    job.save()
+    notify_enqueued()
+    return job
+
+
+@transaction.atomic
+def job_retry(*, job: TransformationJob) -> TransformationJob:
+    """Requeue a failed job so it resumes at its failed stage.
+
+    The failed stage and the ones after it go back to pending; earlier stages
+    keep their stored outputs and are not run again. The attempt counter keeps
+    counting (it fences worker writes) and the job gets a fresh attempt budget.
+    """
+    statuses = {
+        str(i): (
+            StageStatus.PENDING if i >= job.current_stage else job.stage_statuses.get(str(i))
+        )
+        for i in range(STAGE_COUNT)
+    }
+    updated = TransformationJob.objects.filter(pk=job.pk, status=QueueStatus.FAILED).update(
+        status=QueueStatus.QUEUED,
+        stage_statuses=statuses,
+        error_code="",
+        error_message_user="",
+        error_message_dev="",
+        status_line="Queued for retry",
+        cancel_requested=False,
+        max_attempts=F("attempt") + settings.JOB_MAX_ATTEMPTS,
+        run_after=Now(),
+        finished_at=None,
+        version=F("version") + 1,
+        updated_at=Now(),
+    )
+    if updated != 1:
+        raise ConflictError(
+            f"Only failed jobs can be retried; this one is {job.status}.",
+            code="JOB_NOT_RETRYABLE",
+        )
+    notify_enqueued()
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def job_cancel(*, job: TransformationJob) -> TransformationJob:
+    """Cancel a queued job at once; ask a running one to stop at its next check."""
+    if TransformationJob.objects.filter(pk=job.pk, status=QueueStatus.QUEUED).update(
+        status=QueueStatus.CANCELLED,
+        status_line="Cancelled",
+        finished_at=Now(),
+        version=F("version") + 1,
+        updated_at=Now(),
+    ):
+        job.refresh_from_db()
+        return job
+    if TransformationJob.objects.filter(pk=job.pk, status=QueueStatus.RUNNING).update(
+        cancel_requested=True,
+        status_line="Cancelling…",
+        version=F("version") + 1,
+        updated_at=Now(),
+    ):
+        job.refresh_from_db()
+        return job
+    job.refresh_from_db()
+    raise ConflictError(
+        f"This job is already {job.status} and cannot be cancelled.", code="JOB_NOT_CANCELLABLE"
+    )
