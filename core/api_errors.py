@@ -41,12 +41,13 @@ def exception_handler(exc, context):
         # Unexpected: log the stack for staff, answer with the same shape, never a trace.
         logger.exception("unhandled API error", exc_info=exc)
         return Response(
-            {"detail": "Something went wrong on our side. Please try again.", "code": "SERVER_ERROR"},
+            {
+                "detail": "Something went wrong on our side. Please try again.",
+                "code": "SERVER_ERROR",
+            },
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
-    code = next(
-        (code for cls, code in CODES_BY_CLASS.items() if isinstance(exc, cls)), "ERROR"
-    )
+    code = next((code for cls, code in CODES_BY_CLASS.items() if isinstance(exc, cls)), "ERROR")
     if isinstance(exc, exceptions.ValidationError):
         response.data = {
             "detail": _first_message(exc.detail) or "Some fields are not valid.",

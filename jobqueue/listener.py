@@ -7,6 +7,7 @@ one poll interval.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -42,12 +43,12 @@ class Listener:
             if self._conn is None or self._conn.closed:
                 self._conn = self._connect()
                 self._failures = 0
-            for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-                # Drain any burst so one enqueue of many jobs wakes us once.
-                for _ in self._conn.notifies(timeout=0):
-                    pass
-                return True
-            return False
+            # Exhaust each generator: a suspended one keeps the connection locked.
+            woke = bool(list(self._conn.notifies(timeout=timeout, stop_after=1)))
+            if woke:
+                # Drain any burst so one enqueue of many jobs wakes the worker once.
+                list(self._conn.notifies(timeout=0))
+            return woke
         except psycopg.Error:
             self._failures += 1
             logger.warning("LISTEN connection failed (%s); polling meanwhile", self._failures)
@@ -57,8 +58,6 @@ class Listener:
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 self._conn.close()
-            except psycopg.Error:
-                pass
             self._conn = None

@@ -98,26 +98,11 @@ def _claim_next_portable(model, *, owner, lease_seconds):
         .values_list("pk", flat=True)[:8]
     )
     for pk in candidates:
-        claimed = model.objects.filter(pk=pk, status=QueueStatus.QUEUED).update(
-            status=QueueStatus.RUNNING,
-            lease_owner=owner,
-            attempt=F("attempt") + 1,
-            lease_expires_at=db_now_plus(lease_seconds),
-            heartbeat_at=Now(),
-            started_at=Coalesce(F("started_at"), Now()),
-            version=F("version") + 1,
-            updated_at=Now(),
-        )
-        if claimed != 1:
+        try:
+            return claim_job(model, pk, owner=owner, lease_seconds=lease_seconds)
+        except LeaseLost:
             # No row updated: another worker got there first.
             continue
-        attempt = (
-            model.objects.filter(pk=pk, lease_owner=owner)
-            .values_list("attempt", flat=True)
-            .first()
-        )
-        if attempt is not None:
-            return Lease(model=model, job_id=pk, owner=owner, attempt=attempt)
     return None
 
 
@@ -221,3 +206,23 @@ def rescue_expired(model: type[QueueJob], *, limit: int = 100) -> int:
                 "failed" if give_up else "requeued",
             )
     return rescued
+
+
+def claim_job(model: type[QueueJob], job_id: Any, *, owner: str, lease_seconds: float) -> Lease:
+    """Claim one specific queued job (the `transform` command runs its own job in-process)."""
+    claimed = model.objects.filter(pk=job_id, status=QueueStatus.QUEUED).update(
+        status=QueueStatus.RUNNING,
+        lease_owner=owner,
+        attempt=F("attempt") + 1,
+        lease_expires_at=db_now_plus(lease_seconds),
+        heartbeat_at=Now(),
+        started_at=Coalesce(F("started_at"), Now()),
+        version=F("version") + 1,
+        updated_at=Now(),
+    )
+    if claimed != 1:
+        raise LeaseLost(f"job {job_id} is not queued; a worker may have taken it")
+    attempt = (
+        model.objects.filter(pk=job_id, lease_owner=owner).values_list("attempt", flat=True).get()
+    )
+    return Lease(model=model, job_id=job_id, owner=owner, attempt=attempt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -178,15 +179,13 @@ class Worker:
     def _finish_safely(self, kind, lease, *, status, **changes) -> None:
         job = kind.model.objects.filter(pk=lease.job_id).first()
         extra = job.cancel_changes() if job is not None else {}
-        try:
+        with contextlib.suppress(LeaseLost):
             queue.finish(lease, status=status, **changes, **extra)
-        except LeaseLost:
-            pass
 
     def _release_for_shutdown(self, kind, lease) -> None:
         job = kind.model.objects.filter(pk=lease.job_id).first()
         extra = job.failure_changes(retrying=True) if job is not None else {}
-        try:
+        with contextlib.suppress(LeaseLost):
             queue.requeue(
                 lease,
                 delay_seconds=0,
@@ -194,8 +193,6 @@ class Worker:
                 status_line="Waiting for a worker (the previous one was restarted)",
                 **extra,
             )
-        except LeaseLost:
-            pass
 
     # Heartbeat -----------------------------------------------------------------
 
@@ -211,10 +208,8 @@ class Worker:
         self._heartbeat_stop.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(timeout=5)
-        try:
+        with contextlib.suppress(DatabaseError):
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
-        except DatabaseError:
-            pass
 
     def _heartbeat_loop(self) -> None:
         try:
@@ -262,4 +257,3 @@ def worker_heartbeat_age_seconds() -> float | None:
     if first is None:
         return None
     return max(0.0, (timezone.now() - first).total_seconds())
-

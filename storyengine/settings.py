@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import environ
@@ -114,9 +115,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    # A file (not :memory:) so that worker subprocesses in tests share it.
+    # A file (not :memory:) so that worker subprocesses in tests share it; one per test run.
     _db.setdefault("TEST", {})["NAME"] = env(
-        "SQLITE_TEST_NAME", default=str(BASE_DIR / ".test-db.sqlite3")
+        "SQLITE_TEST_NAME",
+        default=str(Path(tempfile.gettempdir()) / f"storyengine-test-{os.getpid()}.sqlite3"),
     )
 else:
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -156,8 +158,9 @@ STORAGES = {
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first so anonymous API calls get 401 with WWW-Authenticate, not 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -64,9 +64,13 @@ def _run_stage(index: int, job: TransformationJob, outputs: dict, engine, ctx: J
     if index == 0:
         with job.source_file.open("rb") as handle:
             data = handle.read()
-        limits = IngestLimits(max_bytes=settings.UPLOAD_MAX_BYTES, max_chars=settings.INGEST_MAX_CHARS)
+        limits = IngestLimits(
+            max_bytes=settings.UPLOAD_MAX_BYTES, max_chars=settings.INGEST_MAX_CHARS
+        )
         return stages.stage_normalise(
-            SourceInput(data=data, filename=job.source_filename, mime=job.source_mime, limits=limits)
+            SourceInput(
+                data=data, filename=job.source_filename, mime=job.source_mime, limits=limits
+            )
         )
     if index == 1:
         return stages.stage_read(outputs[0], engine)

@@ -42,7 +42,8 @@ def source_size_check(*, size: int) -> None:
     if size > settings.UPLOAD_MAX_BYTES:
         raise ApplicationError(
             f"This file is {size / 1_048_576:.1f} MB; the limit is "
-            f"{settings.UPLOAD_MAX_BYTES / 1_048_576:.0f} MB. Split it or upload a shorter version.",
+            f"{settings.UPLOAD_MAX_BYTES / 1_048_576:.0f} MB. "
+            "Split it or upload a shorter version.",
             code="FILE_TOO_LARGE",
             status_code=413,
         )
@@ -88,9 +89,7 @@ def job_retry(*, job: TransformationJob) -> TransformationJob:
     counting (it fences worker writes) and the job gets a fresh attempt budget.
     """
     statuses = {
-        str(i): (
-            StageStatus.PENDING if i >= job.current_stage else job.stage_statuses.get(str(i))
-        )
+        str(i): (StageStatus.PENDING if i >= job.current_stage else job.stage_statuses.get(str(i)))
         for i in range(STAGE_COUNT)
     }
     updated = TransformationJob.objects.filter(pk=job.pk, status=QueueStatus.FAILED).update(

@@ -51,7 +51,9 @@ class Universe(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "slug"], name="universe_unique_slug_per_owner"),
+            models.UniqueConstraint(
+                fields=["owner", "slug"], name="universe_unique_slug_per_owner"
+            ),
             # One original import per source per owner; copies are explicit.
             models.UniqueConstraint(
                 fields=["owner", "source_sha256"],

@@ -150,6 +150,9 @@ class CardPlan(BaseModel):
     character_keys: list[str] = Field(default_factory=list)
     location_key: str = ""
     publish_at: str = ""  # ISO 8601, UTC
+    # [start, end) indices into Document.blocks when the card covers only part of its
+    # sections (one long section split into several cards); empty: the whole sections.
+    block_span: list[int] = Field(default_factory=list)
 
 
 class Plan(BaseModel):
