@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
 # STORY ENGINE
 # ------------------------------------------------------------------------------
 STORY_ENGINE = env.str("STORY_ENGINE", default="local")
+# Public base URL, for links printed by commands.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Upload and parsing limits protect the workers (DESIGN §2).
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024

@@ -5,6 +5,7 @@ python manage.py transform samples/time-spent/time-spent.fountain --owner demo
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import sys
 import threading
@@ -71,6 +72,9 @@ class Command(BaseCommand):
             owner=worker.worker_id,
             lease_seconds=settings.WORKER_LEASE_SECONDS,
         )
+        # The progress bar replaces the per-stage log lines on a terminal.
+        logging.getLogger("transformations.runner").setLevel(logging.WARNING)
+        logging.getLogger("jobqueue.worker").setLevel(logging.WARNING)
         done = threading.Event()
         bar = threading.Thread(target=self._draw_progress, args=(job.pk, done), daemon=True)
         bar.start()
@@ -119,5 +123,5 @@ class Command(BaseCommand):
         write(f"\nCards ({universe.get_release_mode_display()}):")
         for card in universe.cards.order_by("day_index"):
             write(f"  {card.day_index:>2}. {card.title}  — {card.publish_at:%Y-%m-%d %H:%M} UTC")
-        base = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-        write(f"\n{base}{universe.get_absolute_url()}")
+        base = settings.SITE_URL.rstrip("/")
+        write(f"\n{base}/api/universes/{universe.pk}")

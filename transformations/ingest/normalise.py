@@ -1,0 +1,193 @@
+"""Stage 0: any supported source to a `Document`, or an `IngestError` a creator can act on."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from transformations.ingest.builder import DocumentBuilder, ParsedText
+from transformations.ingest.detection import Detection, detect
+from transformations.ingest.markdown import parse_markdown
+from transformations.ingest.prose import parse_prose
+from transformations.ingest.screenplay import parse_screenplay
+from transformations.ingest.storypack import parse_story_pack
+from transformations.ingest.text import decode_text, readable, word_count
+from transformations.ingest.transcript import parse_transcript
+from transformations.pipeline.errors import IngestError
+from transformations.pipeline.types import Document, SourceType, StoryPack
+
+MIN_STORY_WORDS = 5
+# Scripts written without spaces (Chinese, Japanese) have few "words" but many letters.
+MIN_STORY_LETTERS = 20
+_SUPPORTED_HINT = "Paste the text or upload a plain-text, Markdown, Fountain or transcript file."
+# Formats we recognise but cannot read yet, with the name creators know them by.
+_LATER_FORMATS = {
+    "pdf": "PDF",
+    "pptx": "PowerPoint",
+    "html": "HTML",
+    "srt": "SRT subtitle",
+    "webvtt": "WebVTT subtitle",
+    "fdx": "Final Draft",
+}
+_UNKNOWN_MESSAGES = {
+    "docx": "Word documents can't be read. Save it as plain text (.txt) or Markdown first.",
+    "rtf": "Rich Text files can't be read. Save it as plain text (.txt) first.",
+    "corrupt-zip": "This archive is damaged and can't be opened. Export the file again.",
+    "json": "This JSON file is not a story pack. See the story pack guide for the format.",
+}
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Bounds that keep a worker safe from oversized input."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    max_chars: int = 2_000_000
+    max_sections: int = 500
+
+
+def normalise(
+    data: bytes, *, filename: str = "", mime: str = "", limits: IngestLimits | None = None
+) -> Document:
+    """Detect, decode and parse a source into typed blocks and sections.
+
+    1. Size limits on the raw bytes, before any work is spent on them.
+    2. Detection by content; unknown and not-yet-readable formats fail here.
+    3. Decoding, then the character limit on the decoded text.
+    4. The format's parser; then checks that a story was actually found.
+    """
+    limits = limits or IngestLimits()
+    if not data:
+        raise _empty()
+    if len(data) > limits.max_bytes:
+        raise IngestError(
+            f"This file is {_megabytes(len(data))}; the limit is {_megabytes(limits.max_bytes)}. "
+            "Upload a shorter part of the story, or remove images and attachments.",
+            code="FILE_TOO_LARGE",
+            dev_message=f"{len(data)} bytes > max_bytes={limits.max_bytes}",
+        )
+    detection = detect(data, filename, mime)
+    _refuse_unreadable(detection)
+
+    decoded = decode_text(data)
+    text = decoded.text
+    if len(text) > limits.max_chars:
+        raise IngestError(
+            f"This text has {len(text):,} characters; the limit is {limits.max_chars:,}. "
+            "Split it into parts (for example one file per act or per few chapters).",
+            code="TOO_MUCH_TEXT",
+            dev_message=f"{len(text)} chars > max_chars={limits.max_chars}",
+        )
+    parsed, pack, source_type = _parse(detection, text, limits)
+    _check_story_found(parsed, detection)
+    _fit_grouped_sections(parsed, limits.max_sections)
+    if len(parsed.sections) > limits.max_sections:
+        raise IngestError(
+            f"This document has {len(parsed.sections)} sections; the limit is "
+            f"{limits.max_sections}. Split it into smaller parts and import them one by one.",
+            code="TOO_MANY_SECTIONS",
+            dev_message=f"{len(parsed.sections)} sections > max_sections={limits.max_sections}",
+        )
+
+    lines = text.split("\n")
+    metadata: dict[str, str | int | float] = {
+        "format": detection.format,
+        "encoding": decoded.encoding,
+        "detection_reason": detection.reason,
+        "line_count": len(lines),
+        "non_empty_line_count": sum(1 for line in lines if line.strip()),
+        "word_count": sum(word_count(block.text) for block in parsed.blocks),
+        "block_count": len(parsed.blocks),
+        "section_count": len(parsed.sections),
+    }
+    metadata.update(parsed.metadata)
+    return Document(
+        source_type=source_type,
+        parse_confidence=detection.confidence,
+        title=parsed.title or _title_from_filename(filename),
+        blocks=parsed.blocks,
+        sections=parsed.sections,
+        metadata=metadata,
+        pack=pack,
+        char_count=len(text),
+    )
+
+
+def _parse(
+    detection: Detection, text: str, limits: IngestLimits
+) -> tuple[ParsedText, StoryPack | None, SourceType]:
+    if detection.format == "story-pack":
+        parsed, pack, source_type = parse_story_pack(text, max_cards=limits.max_sections)
+        return parsed, pack, source_type
+    parsers: dict[str, Callable[[str], ParsedText]] = {
+        "fountain": parse_screenplay,
+        "plain-screenplay": parse_screenplay,
+        "speaker-transcript": parse_transcript,
+        "markdown": parse_markdown,
+        "prose": parse_prose,
+    }
+    parser = parsers.get(detection.format)
+    if parser is None:  # a detector format with no parser is a programming error
+        raise IngestError(code="UNKNOWN_FORMAT", dev_message=f"no parser for {detection}")
+    return parser(text), None, detection.source_type
+
+
+def _fit_grouped_sections(parsed: ParsedText, limit: int) -> None:
+    """Long transcripts and unheaded prose get larger groups instead of an error."""
+    grouped = {"segment", "paragraphs"}
+    while len(parsed.sections) > limit and all(s.kind in grouped for s in parsed.sections):
+        builder = DocumentBuilder()
+        builder.parsed = parsed
+        builder.halve_sections()
+
+
+def _refuse_unreadable(detection: Detection) -> None:
+    if detection.format == "empty":
+        raise _empty()
+    if detection.format in _LATER_FORMATS:
+        kind = _LATER_FORMATS[detection.format]
+        raise IngestError(
+            f"{kind} files can be detected but not read yet. {_SUPPORTED_HINT}",
+            code="FORMAT_NOT_SUPPORTED_YET",
+            dev_message=f"detected {detection.format}: {detection.reason}",
+        )
+    if detection.source_type == SourceType.UNKNOWN:
+        message = _UNKNOWN_MESSAGES.get(
+            detection.format,
+            f"We couldn't recognise this file ({detection.reason}). {_SUPPORTED_HINT}",
+        )
+        code = "CORRUPT_ARCHIVE" if detection.format == "corrupt-zip" else "UNKNOWN_FORMAT"
+        raise IngestError(message, code=code, dev_message=f"detected {detection}")
+
+
+def _check_story_found(parsed: ParsedText, detection: Detection) -> None:
+    words = sum(word_count(block.text) for block in parsed.blocks)
+    letters = sum(char.isalpha() for block in parsed.blocks for char in block.text)
+    if not parsed.blocks or (words < MIN_STORY_WORDS and letters < MIN_STORY_LETTERS):
+        raise IngestError(
+            "We couldn't find any story in this file: it has no readable sentences, scenes "
+            f"or dialogue. {_SUPPORTED_HINT}",
+            code="NO_STORY_FOUND",
+            dev_message=f"{len(parsed.blocks)} blocks, {words} words; detected {detection}",
+        )
+
+
+def _empty() -> IngestError:
+    return IngestError(
+        "This file is empty. Choose the file again, or paste the story's text.",
+        code="EMPTY_FILE",
+        dev_message="no bytes, or only whitespace",
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _title_from_filename(filename: str) -> str:
+    stem = os.path.splitext(os.path.basename(filename))[0]
+    stem = re.sub(r"\.(storypack|pack)$", "", stem)
+    words = re.sub(r"[_\-.]+", " ", stem).strip()
+    return readable(words.upper()) if words else ""
