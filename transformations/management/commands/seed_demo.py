@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from transformations.models import TransformationJob
 from transformations.services import job_config_build, job_create
 from universes.models import Universe
 
@@ -42,8 +43,13 @@ class Command(BaseCommand):
         sample = Path(settings.BASE_DIR).joinpath(*SAMPLE_PATH)
         data = sample.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
+        pending_or_done = TransformationJob.objects.filter(
+            user=creator, source_sha256=sha, status__in=["queued", "running", "completed"]
+        )
         if Universe.objects.filter(owner=creator, source_sha256=sha).exists():
             self.stdout.write("The Time Spent universe is already there.")
+        elif pending_or_done.exists():
+            self.stdout.write("The Time Spent sample is already queued.")
         else:
             job_create(
                 user=creator,

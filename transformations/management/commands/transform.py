@@ -72,21 +72,27 @@ class Command(BaseCommand):
             owner=worker.worker_id,
             lease_seconds=settings.WORKER_LEASE_SECONDS,
         )
-        # The progress bar replaces the per-stage log lines on a terminal.
-        logging.getLogger("transformations.runner").setLevel(logging.WARNING)
-        logging.getLogger("jobqueue.worker").setLevel(logging.WARNING)
+        if sys.stderr.isatty():
+            self._run_with_progress_bar(worker, kind, lease, job.pk)
+        else:
+            worker.run(kind, lease)
+        job.refresh_from_db()
+        if job.status != "completed":
+            raise CommandError(f"{job.error_message_user} [{job.error_code}]")
+        self._print_universe(job.output_universe)
+
+    def _run_with_progress_bar(self, worker, kind, lease, job_id) -> None:
+        # On a terminal the bar replaces the per-stage log lines.
+        for name in ("transformations.runner", "jobqueue.worker"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         done = threading.Event()
-        bar = threading.Thread(target=self._draw_progress, args=(job.pk, done), daemon=True)
+        bar = threading.Thread(target=self._draw_progress, args=(job_id, done), daemon=True)
         bar.start()
         try:
             worker.run(kind, lease)
         finally:
             done.set()
             bar.join()
-        job.refresh_from_db()
-        if job.status != "completed":
-            raise CommandError(f"{job.error_message_user} [{job.error_code}]")
-        self._print_universe(job.output_universe)
 
     def _draw_progress(self, job_id, done: threading.Event) -> None:
         try:
