@@ -183,3 +183,13 @@ def test_schema_and_docs_pages_are_served_without_a_cdn(api):
     assert b"/api/transformations" in schema.content
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_job_list_query_count_does_not_grow_with_jobs(api, make_job, django_assert_max_num_queries):
+    for n in range(10):
+        make_job(f"Story {n}.\n\nIt begins.".encode())
+
+    with django_assert_max_num_queries(4):
+        response = api.get("/api/transformations")
+
+    assert response.json()["count"] == 10
