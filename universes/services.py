@@ -154,19 +154,26 @@ def _create_children(universe: Universe, *, characters, locations, cards) -> Non
         )
         for card in cards
     )
-    primary = Card.primary_characters.through
-    unlocked = Card.chat_unlocked_characters.through
-    primary_rows, unlocked_rows = [], []
-    for card_row, card in zip(created_cards, cards, strict=True):
-        for key in card.get("primary_character_keys", []):
-            if key in character_by_key:
-                primary_rows.append(
-                    primary(card_id=card_row.pk, character_id=character_by_key[key].pk)
-                )
-        for key in card.get("chat_unlocked_keys", []):
-            if key in character_by_key:
-                unlocked_rows.append(
-                    unlocked(card_id=card_row.pk, character_id=character_by_key[key].pk)
-                )
-    primary.objects.bulk_create(primary_rows)
-    unlocked.objects.bulk_create(unlocked_rows)
+    _link_characters(
+        Card.primary_characters.through,
+        created_cards,
+        cards,
+        "primary_character_keys",
+        character_by_key,
+    )
+    _link_characters(
+        Card.chat_unlocked_characters.through,
+        created_cards,
+        cards,
+        "chat_unlocked_keys",
+        character_by_key,
+    )
+
+
+def _link_characters(through, card_rows, cards: list[dict], keys_field: str, by_key) -> None:
+    through.objects.bulk_create(
+        through(card_id=row.pk, character_id=by_key[key].pk)
+        for row, card in zip(card_rows, cards, strict=True)
+        for key in card.get(keys_field, [])
+        if key in by_key
+    )

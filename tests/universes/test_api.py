@@ -46,6 +46,10 @@ def test_cards_show_only_what_is_published_unless_the_owner_asks(api, universe):
     assert [c["dayIndex"] for c in published] == [1, 2, 3]
     assert [c["dayIndex"] for c in everything["results"]] == [1, 2, 3, 4, 5]
     assert [c["published"] for c in everything["results"]] == [True, True, True, False, False]
+    assert all(card["primaryCharacters"] for card in everything["results"])
+    last = everything["results"][-1]
+    assert {"elena", "marcus"} <= {c["id"] for c in last["chatUnlockedCharacters"]}
+    assert last["location"]["name"]
 
 
 def test_staff_reads_any_universe_but_include_scheduled_is_not_for_strangers(
