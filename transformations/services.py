@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Now
 
 from core.errors import ApplicationError, ConflictError
@@ -80,6 +80,13 @@ def job_create(
     return job
 
 
+def _statuses_reset_from(job: TransformationJob, stage: int) -> dict[str, str]:
+    return {
+        str(i): StageStatus.PENDING if i >= stage else job.stage_statuses.get(str(i))
+        for i in range(STAGE_COUNT)
+    }
+
+
 @transaction.atomic
 def job_retry(*, job: TransformationJob) -> TransformationJob:
     """Requeue a failed job so it resumes at its failed stage.
@@ -140,3 +147,38 @@ def job_cancel(*, job: TransformationJob) -> TransformationJob:
     raise ConflictError(
         f"This job is already {job.status} and cannot be cancelled.", code="JOB_NOT_CANCELLABLE"
     )
+
+
+@transaction.atomic
+def job_requeue(*, job: TransformationJob) -> TransformationJob:
+    """Staff: put a failed, cancelled or stuck (lease expired) job back in the queue now.
+
+    It resumes at its current stage with a fresh attempt budget. A running job
+    whose lease is still live is left alone: its worker is alive.
+    """
+    requeueable = Q(status__in=[QueueStatus.FAILED, QueueStatus.CANCELLED]) | Q(
+        status=QueueStatus.RUNNING, lease_expires_at__lt=Now()
+    )
+    updated = TransformationJob.objects.filter(requeueable, pk=job.pk).update(
+        status=QueueStatus.QUEUED,
+        stage_statuses=_statuses_reset_from(job, job.current_stage),
+        lease_owner="",
+        lease_expires_at=None,
+        error_code="",
+        error_message_user="",
+        status_line="Requeued by staff",
+        cancel_requested=False,
+        max_attempts=F("attempt") + settings.JOB_MAX_ATTEMPTS,
+        run_after=Now(),
+        finished_at=None,
+        version=F("version") + 1,
+        updated_at=Now(),
+    )
+    if updated != 1:
+        raise ConflictError(
+            f"Only failed, cancelled or stuck jobs can be requeued; this one is {job.status}.",
+            code="JOB_NOT_REQUEUEABLE",
+        )
+    notify_enqueued()
+    job.refresh_from_db()
+    return job

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from universes.models import Card, Character, Location, Universe
@@ -99,6 +100,13 @@ def universe_create_from_story(
         )
     _create_children(universe, characters=characters, locations=locations, cards=cards)
     return universe
+
+
+@transaction.atomic
+def universe_publish_now(*, universe: Universe, now: datetime | None = None) -> int:
+    """Publish every scheduled card of the universe at once; returns how many moved."""
+    now = now or timezone.now()
+    return universe.cards.filter(publish_at__gt=now).update(publish_at=now)
 
 
 def _title_from_filename(filename: str) -> str:
