@@ -12,6 +12,15 @@ from jobqueue.models import QueueJob, QueueStatus
 
 STAGE_COUNT = 6
 STAGE_NAMES = ("normalise", "read", "identify", "world", "moments", "craft")
+# What creators read on the timeline: a label and a plain-language description per stage.
+STAGE_LABELS = (
+    ("Reading the file", "Detects what kind of document this is and finds its sections."),
+    ("Reading the story", "Measures its structure and the voice it is told in."),
+    ("Finding the theme", "Picks out the theme, the tone and the genre."),
+    ("Meeting the characters", "Finds who is in the story and where it happens."),
+    ("Planning the cards", "Shapes the story into cards and plans their release."),
+    ("Drafting the cards", "Writes each card: captions, scene, recap and questions."),
+)
 
 
 class SourceType(models.TextChoices):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
-from transformations.models import TransformationJob
+from transformations.models import STAGE_COUNT, STAGE_LABELS, STAGE_NAMES, TransformationJob
+
+# How many recent jobs the queue health page averages stage durations over.
+STAGE_DURATION_SAMPLE_LIMIT = 500
 
 
 def job_list_visible(*, user) -> QuerySet[TransformationJob]:
@@ -17,3 +22,58 @@ def job_list_visible(*, user) -> QuerySet[TransformationJob]:
 
 def job_etag(job: TransformationJob) -> str:
     return f'"{job.pk.hex}-{job.version}"'
+
+
+def job_timeline(job: TransformationJob) -> list[dict]:
+    """One entry per stage for the timeline page: name, description, state, artifact."""
+    return [
+        {
+            "index": index,
+            "name": name,
+            "description": description,
+            "state": job.stage_statuses.get(str(index), "pending"),
+            "artifact": job.artifacts.get(str(index)),
+            "duration_ms": job.stage_timings.get(str(index), {}).get("durationMs"),
+        }
+        for index, (name, description) in enumerate(STAGE_LABELS)
+    ]
+
+
+@dataclass(frozen=True)
+class StageDurationSummary:
+    index: int
+    name: str
+    samples: int
+    average_ms: float | None
+    max_ms: int | None
+
+
+def job_stage_duration_summary(
+    *, limit: int = STAGE_DURATION_SAMPLE_LIMIT
+) -> list[StageDurationSummary]:
+    """Average and longest duration of each stage over the most recently started jobs.
+
+    Only finished stages carry `durationMs`; a stage that ran again on retry
+    keeps its latest timing, so each job counts once per stage.
+    """
+    timings = (
+        TransformationJob.objects.filter(started_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("stage_timings", flat=True)[:limit]
+    )
+    durations: dict[int, list[int]] = {index: [] for index in range(STAGE_COUNT)}
+    for job_timings in timings:
+        for index in range(STAGE_COUNT):
+            duration = (job_timings or {}).get(str(index), {}).get("durationMs")
+            if isinstance(duration, int | float):
+                durations[index].append(int(duration))
+    return [
+        StageDurationSummary(
+            index=index,
+            name=STAGE_NAMES[index],
+            samples=len(values),
+            average_ms=sum(values) / len(values) if values else None,
+            max_ms=max(values) if values else None,
+        )
+        for index, values in durations.items()
+    ]

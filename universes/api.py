@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -9,6 +10,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from universes.models import Character
 from universes.selectors import card_list_visible, universe_list_visible
 
 
@@ -102,7 +104,9 @@ class UniverseDetailApi(APIView):
     @extend_schema(responses=UniverseDetailSerializer)
     def get(self, request, universe_id):
         universe = get_object_or_404(
-            universe_list_visible(user=request.user).prefetch_related("characters", "locations"),
+            universe_list_visible(user=request.user).prefetch_related(
+                Prefetch("characters", queryset=Character.objects.filter(hidden=False)), "locations"
+            ),
             pk=universe_id,
         )
         return Response(UniverseDetailSerializer(universe).data)

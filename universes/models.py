@@ -80,6 +80,9 @@ class Character(models.Model):
     # Private: never serialised for readers.
     secret_info = models.TextField(blank=True, default="")
     chat_persona = models.TextField(blank=True, default="")
+    # A false positive the creator hid: kept (with its card links) so unhiding or
+    # undoing restores it, but left out of every reader-facing list.
+    hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-importance", "name"]
@@ -154,3 +157,46 @@ class Card(models.Model):
 
     def is_published(self, *, now=None) -> bool:
         return self.status != CardStatus.HIDDEN and self.publish_at <= (now or timezone.now())
+
+
+class CastEditKind(models.TextChoices):
+    MERGE = "merge", "Merge"
+    SPLIT = "split", "Split"
+    RENAME = "rename", "Rename"
+    HIDE = "hide", "Hide"
+    UNHIDE = "unhide", "Unhide"
+
+
+class CastEdit(models.Model):
+    """One creator edit of the cast, with what it changed, so it can be undone exactly."""
+
+    universe = models.ForeignKey(Universe, on_delete=models.CASCADE, related_name="cast_edits")
+    kind = models.CharField(max_length=10, choices=CastEditKind.choices)
+    # The state before the edit of every character row it changed or deleted (all fields
+    # and card links), plus the ids of rows it created; see universes.cast_services.
+    snapshot = models.JSONField(default=dict, blank=True)
+    summary = models.CharField(max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cast_edits",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        # Newest first; the id breaks ties between edits made in the same instant.
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["universe", "-id"], name="cast_edit_universe_idx")]
+
+    def __str__(self) -> str:
+        return self.summary

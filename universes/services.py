@@ -88,6 +88,8 @@ def universe_create_from_story(
         universe.save()
         universe.cards.all().delete()
         universe.characters.all().delete()
+        # Past cast edits describe rows that no longer exist; they cannot be undone.
+        universe.cast_edits.all().delete()
         universe.locations.all().delete()
     else:
         universe = Universe.objects.create(

@@ -73,3 +73,19 @@ def test_card_list_query_count_does_not_grow_with_cards(
 def test_universe_list_query_count_is_constant(api, universe, django_assert_max_num_queries):
     with django_assert_max_num_queries(5):
         api.get("/api/universes")
+
+
+def test_hidden_characters_leave_every_reader_facing_list(api, client, user, universe):
+    universe.characters.filter(key="marcus").update(hidden=True)
+    client.force_login(user)
+
+    detail = api.get(f"/api/universes/{universe.pk}").json()
+    cards = api.get(f"/api/universes/{universe.pk}/cards?include=scheduled").json()["results"]
+    page = client.get(f"/universes/{universe.pk}").content.decode()
+
+    assert "marcus" not in {c["id"] for c in detail["characters"]}
+    for card in cards:
+        assert "marcus" not in {c["id"] for c in card["primaryCharacters"]}
+        assert "marcus" not in {c["id"] for c in card["chatUnlockedCharacters"]}
+    assert f"/universes/{universe.pk}/characters/marcus" not in page
+    assert client.get(f"/universes/{universe.pk}/characters/marcus").status_code == 404

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from transformations.engines.base import ProgressCallback, StoryEngine
 from transformations.ingest import IngestLimits, normalise
+from transformations.models import STAGE_LABELS, STAGE_NAMES
 from transformations.pipeline import artifacts
 from transformations.pipeline.types import (
     Document,
@@ -109,16 +110,19 @@ def stage_craft(
 @dataclass(frozen=True)
 class Stage:
     index: int
-    name: str
-    label: str  # shown to creators while the stage runs
     output_type: type[BaseModel]
 
+    @property
+    def name(self) -> str:
+        return STAGE_NAMES[self.index]
 
-STAGES: tuple[Stage, ...] = (
-    Stage(0, "normalise", "Reading the file", Document),
-    Stage(1, "read", "Reading the story", Reading),
-    Stage(2, "identify", "Finding the theme", Identity),
-    Stage(3, "world", "Meeting the characters", World),
-    Stage(4, "moments", "Planning the cards", Plan),
-    Stage(5, "craft", "Drafting the cards", Drafts),
+    @property
+    def label(self) -> str:
+        """Shown to creators while the stage runs."""
+        return STAGE_LABELS[self.index][0]
+
+
+STAGES: tuple[Stage, ...] = tuple(
+    Stage(index, output_type)
+    for index, output_type in enumerate((Document, Reading, Identity, World, Plan, Drafts))
 )

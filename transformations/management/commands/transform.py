@@ -121,7 +121,7 @@ class Command(BaseCommand):
         write(f"\nTheme: {universe.theme}\nGenre: {universe.genre}")
         write(f"Tone: {', '.join(universe.tone_tags)}")
         write("\nCharacters:")
-        for character in universe.characters.all():
+        for character in universe.characters.filter(hidden=False):
             write(f"  - {character.name} ({character.tier}, {character.importance})")
         write("\nLocations:")
         for location in universe.locations.all():
