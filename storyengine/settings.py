@@ -186,9 +186,18 @@ STORY_ENGINE = env.str("STORY_ENGINE", default="local")
 # Public base URL, for links printed by commands.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # Upload and parsing limits protect the workers (DESIGN §2).
-UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# Uploads larger than this are spooled to a temporary file rather than held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 INGEST_MAX_CHARS = env.int("INGEST_MAX_CHARS", default=2_000_000)
+INGEST_MAX_SECTIONS = env.int("INGEST_MAX_SECTIONS", default=500)
+INGEST_MAX_PAGES = env.int("INGEST_MAX_PAGES", default=600)
+INGEST_MAX_SLIDES = env.int("INGEST_MAX_SLIDES", default=400)
+INGEST_MAX_UNCOMPRESSED_BYTES = env.int("INGEST_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+INGEST_MAX_COMPRESSION_RATIO = env.float("INGEST_MAX_COMPRESSION_RATIO", default=100.0)
+# Wall time for reading a file (stage 0); past it the job fails with PARSE_TIMEOUT.
+INGEST_PARSE_SECONDS = env.float("INGEST_PARSE_SECONDS", default=120.0)
 # Fault injection for tests and drills: "STAGE:KIND[=VALUE]" entries, e.g.
 # "2:fail", "2:transient", "3:sleep=5". Empty (the default) in production.
 STORY_ENGINE_FAULTS = env.list("STORY_ENGINE_FAULTS", default=[])

@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from jobqueue import queue
 from jobqueue.context import JobContext
-from jobqueue.errors import LeaseLost
+from jobqueue.errors import DeadlineExceeded, LeaseLost
 from jobqueue.models import QueueStatus
 from transformations.engines import get_engine
 from transformations.ingest import IngestLimits
 from transformations.models import STAGE_COUNT, StageStatus, TransformationJob
 from transformations.pipeline import stages
+from transformations.pipeline.errors import IngestError
 from transformations.pipeline.faults import apply_faults
 from transformations.pipeline.stages import STAGES, PlanOptions, SourceInput
 from universes.publishing import DEFAULT_HOOK_PACK_COUNT
@@ -42,9 +43,7 @@ def run_transformation(job: TransformationJob, ctx: JobContext) -> None:
         ctx.check()
         _mark_stage_running(job, ctx, stage)
         started = time.monotonic()
-        with ctx.stage_scope(settings.WORKER_STAGE_DEADLINE):
-            apply_faults(stage.index)
-            output, artifact = _run_stage(stage.index, job, outputs, engine, ctx)
+        output, artifact = _run_stage_within_deadline(stage, job, outputs, engine, ctx)
         duration_ms = int((time.monotonic() - started) * 1000)
         outputs[stage.index] = output
         _commit_stage(job, ctx, stage, output, artifact, duration_ms)
@@ -60,16 +59,52 @@ def run_transformation(job: TransformationJob, ctx: JobContext) -> None:
     _finalise(job, ctx, outputs)
 
 
+def _run_stage_within_deadline(stage, job, outputs, engine, ctx: JobContext):
+    """Run one stage under its deadline; reading the file has its own, shorter one.
+
+    A file that takes too long to read will take as long next time, so that
+    deadline fails the job for good instead of retrying.
+    """
+    if stage.index != 0:
+        with ctx.stage_scope(settings.WORKER_STAGE_DEADLINE):
+            apply_faults(stage.index)
+            return _run_stage(stage.index, job, outputs, engine, ctx)
+    try:
+        with ctx.stage_scope(min(settings.INGEST_PARSE_SECONDS, settings.WORKER_STAGE_DEADLINE)):
+            apply_faults(stage.index)
+            return _run_stage(stage.index, job, outputs, engine, ctx)
+    except DeadlineExceeded as exc:
+        raise IngestError(
+            "This file took too long to read (over "
+            f"{settings.INGEST_PARSE_SECONDS:.0f} seconds). Try a shorter part of it, or "
+            "export it again as plain text or a simpler PDF.",
+            code="PARSE_TIMEOUT",
+            dev_message=f"stage 0 exceeded INGEST_PARSE_SECONDS={settings.INGEST_PARSE_SECONDS}",
+        ) from exc
+
+
+def ingest_limits_from_settings() -> IngestLimits:
+    return IngestLimits(
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        max_chars=settings.INGEST_MAX_CHARS,
+        max_sections=settings.INGEST_MAX_SECTIONS,
+        max_pages=settings.INGEST_MAX_PAGES,
+        max_slides=settings.INGEST_MAX_SLIDES,
+        max_uncompressed_bytes=settings.INGEST_MAX_UNCOMPRESSED_BYTES,
+        max_compression_ratio=settings.INGEST_MAX_COMPRESSION_RATIO,
+    )
+
+
 def _run_stage(index: int, job: TransformationJob, outputs: dict, engine, ctx: JobContext):
     if index == 0:
         with job.source_file.open("rb") as handle:
             data = handle.read()
-        limits = IngestLimits(
-            max_bytes=settings.UPLOAD_MAX_BYTES, max_chars=settings.INGEST_MAX_CHARS
-        )
         return stages.stage_normalise(
             SourceInput(
-                data=data, filename=job.source_filename, mime=job.source_mime, limits=limits
+                data=data,
+                filename=job.source_filename,
+                mime=job.source_mime,
+                limits=ingest_limits_from_settings(),
             )
         )
     if index == 1:

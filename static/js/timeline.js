@@ -20,12 +20,23 @@
 
   function swap(fresh) {
     var current = root();
-    // Replace only the stages whose state changed, so unchanged ones keep focus and position.
+    if (current.dataset.status !== fresh.dataset.status) {
+      // A new state brings new actions (retry, the universe link): take the whole section.
+      var focused = document.activeElement && document.activeElement.id;
+      fresh.querySelectorAll("[data-stage]").forEach(function (stage) {
+        var old = current.querySelector('[data-stage="' + stage.dataset.stage + '"]');
+        if (old && old.dataset.state !== stage.dataset.state) stage.classList.add("changed");
+      });
+      current.replaceWith(fresh);
+      if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+      return;
+    }
+    // Same state: replace only the stages that changed, so the rest keep focus and position.
     fresh.querySelectorAll("[data-stage]").forEach(function (stage) {
       var old = current.querySelector('[data-stage="' + stage.dataset.stage + '"]');
-      if (old && (old.dataset.state !== stage.dataset.state || old.innerHTML !== stage.innerHTML)) {
+      if (old && old.innerHTML !== stage.innerHTML) {
         if (old.dataset.state !== stage.dataset.state) stage.classList.add("changed");
-        old.replaceWith(stage);
+        old.replaceWith(stage.cloneNode(true));
       }
     });
     var bar = current.querySelector("#progress-bar");
@@ -36,16 +47,10 @@
     }
     ["#job-status", "#status-line", "#timeline-heading"].forEach(function (selector) {
       var a = current.querySelector(selector), b = fresh.querySelector(selector);
-      if (a && b && a.outerHTML !== b.outerHTML) a.replaceWith(b);
+      if (a && b && a.outerHTML !== b.outerHTML) a.replaceWith(b.cloneNode(true));
     });
-    if (current.dataset.status !== fresh.dataset.status) {
-      // A new state brings new actions (retry, the universe link): take the whole section.
-      var focused = document.activeElement && document.activeElement.id;
-      current.replaceWith(fresh);
-      if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
-    }
-    root().dataset.startedAt = fresh.dataset.startedAt;
-    root().dataset.finishedAt = fresh.dataset.finishedAt;
+    current.dataset.startedAt = fresh.dataset.startedAt;
+    current.dataset.finishedAt = fresh.dataset.finishedAt;
   }
 
   function poll() {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from transformations.ingest.builder import DocumentBuilder, ParsedText
 from transformations.ingest.detection import Detection, detect
@@ -21,18 +21,15 @@ from transformations.pipeline.types import Document, SourceType, StoryPack
 MIN_STORY_WORDS = 5
 # Scripts written without spaces (Chinese, Japanese) have few "words" but many letters.
 MIN_STORY_LETTERS = 20
-_SUPPORTED_HINT = "Paste the text or upload a plain-text, Markdown, Fountain or transcript file."
+_SUPPORTED_HINT = (
+    "Upload a PDF, PowerPoint, Word, HTML, Markdown, Fountain, subtitle or plain-text file, "
+    "or paste the text."
+)
 # Formats we recognise but cannot read yet, with the name creators know them by.
 _LATER_FORMATS = {
-    "pdf": "PDF",
-    "pptx": "PowerPoint",
-    "html": "HTML",
-    "srt": "SRT subtitle",
-    "webvtt": "WebVTT subtitle",
     "fdx": "Final Draft",
 }
 _UNKNOWN_MESSAGES = {
-    "docx": "Word documents can't be read. Save it as plain text (.txt) or Markdown first.",
     "rtf": "Rich Text files can't be read. Save it as plain text (.txt) first.",
     "corrupt-zip": "This archive is damaged and can't be opened. Export the file again.",
     "json": "This JSON file is not a story pack. See the story pack guide for the format.",
@@ -41,11 +38,56 @@ _UNKNOWN_MESSAGES = {
 
 @dataclass(frozen=True)
 class IngestLimits:
-    """Bounds that keep a worker safe from oversized input."""
+    """Bounds that keep a worker safe from oversized or hostile input (settings INGEST_*)."""
 
-    max_bytes: int = 10 * 1024 * 1024
+    max_bytes: int = 25 * 1024 * 1024
     max_chars: int = 2_000_000
     max_sections: int = 500
+    max_pages: int = 600
+    max_slides: int = 400
+    # Zip containers (PPTX, DOCX): total uncompressed size and worst entry ratio.
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_compression_ratio: float = 100.0
+
+
+@dataclass
+class BinaryParse:
+    """What a parser of a binary container (PDF, PPTX, DOCX) hands back."""
+
+    parsed: ParsedText
+    source_type: SourceType
+    confidence: float
+    text_chars: int
+    metadata: dict[str, str | int | float] = field(default_factory=dict)
+
+
+BinaryParser = Callable[[bytes, IngestLimits], BinaryParse]
+TextParser = Callable[[str], ParsedText]
+
+
+def _binary_parsers() -> dict[str, BinaryParser]:
+    # Imported here: each pulls in a heavy library only when its format arrives.
+    from transformations.ingest.docx import parse_docx
+    from transformations.ingest.pdf import parse_pdf
+    from transformations.ingest.pptx import parse_pptx
+
+    return {"pdf": parse_pdf, "pptx": parse_pptx, "docx": parse_docx}
+
+
+def _text_parsers() -> dict[str, TextParser]:
+    from transformations.ingest.html import parse_html
+    from transformations.ingest.subtitles import parse_srt, parse_webvtt
+
+    return {
+        "fountain": parse_screenplay,
+        "plain-screenplay": parse_screenplay,
+        "speaker-transcript": parse_transcript,
+        "markdown": parse_markdown,
+        "prose": parse_prose,
+        "html": parse_html,
+        "srt": parse_srt,
+        "webvtt": parse_webvtt,
+    }
 
 
 def normalise(
@@ -70,6 +112,19 @@ def normalise(
         )
     detection = detect(data, filename, mime)
     _refuse_unreadable(detection)
+    binary_parser = _binary_parsers().get(detection.format)
+    if binary_parser is not None:
+        result = binary_parser(data, limits)
+        return _finish(
+            result.parsed,
+            detection,
+            limits,
+            filename=filename,
+            source_type=result.source_type,
+            confidence=result.confidence,
+            char_count=result.text_chars,
+            metadata={"format": detection.format, **result.metadata},
+        )
 
     decoded = decode_text(data)
     text = decoded.text
@@ -81,6 +136,45 @@ def normalise(
             dev_message=f"{len(text)} chars > max_chars={limits.max_chars}",
         )
     parsed, pack, source_type = _parse(detection, text, limits)
+    lines = text.split("\n")
+    return _finish(
+        parsed,
+        detection,
+        limits,
+        filename=filename,
+        source_type=source_type,
+        confidence=detection.confidence,
+        char_count=len(text),
+        pack=pack,
+        metadata={
+            "format": detection.format,
+            "encoding": decoded.encoding,
+            "line_count": len(lines),
+            "non_empty_line_count": sum(1 for line in lines if line.strip()),
+        },
+    )
+
+
+def _finish(
+    parsed: ParsedText,
+    detection: Detection,
+    limits: IngestLimits,
+    *,
+    filename: str,
+    source_type: SourceType,
+    confidence: float,
+    char_count: int,
+    metadata: dict[str, str | int | float],
+    pack: StoryPack | None = None,
+) -> Document:
+    """Checks every format shares: a story was found, and the section limit."""
+    if char_count > limits.max_chars:
+        raise IngestError(
+            f"This document has {char_count:,} characters of text; the limit is "
+            f"{limits.max_chars:,}. Split it into parts and import them one by one.",
+            code="TOO_MUCH_TEXT",
+            dev_message=f"{char_count} chars > max_chars={limits.max_chars}",
+        )
     _check_story_found(parsed, detection)
     _fit_grouped_sections(parsed, limits.max_sections)
     if len(parsed.sections) > limits.max_sections:
@@ -90,28 +184,23 @@ def normalise(
             code="TOO_MANY_SECTIONS",
             dev_message=f"{len(parsed.sections)} sections > max_sections={limits.max_sections}",
         )
-
-    lines = text.split("\n")
-    metadata: dict[str, str | int | float] = {
-        "format": detection.format,
-        "encoding": decoded.encoding,
+    metadata = {
+        **metadata,
         "detection_reason": detection.reason,
-        "line_count": len(lines),
-        "non_empty_line_count": sum(1 for line in lines if line.strip()),
         "word_count": sum(word_count(block.text) for block in parsed.blocks),
         "block_count": len(parsed.blocks),
         "section_count": len(parsed.sections),
+        **parsed.metadata,
     }
-    metadata.update(parsed.metadata)
     return Document(
         source_type=source_type,
-        parse_confidence=detection.confidence,
+        parse_confidence=round(max(0.0, min(1.0, confidence)), 3),
         title=parsed.title or _title_from_filename(filename),
         blocks=parsed.blocks,
         sections=parsed.sections,
         metadata=metadata,
         pack=pack,
-        char_count=len(text),
+        char_count=char_count,
     )
 
 
@@ -121,14 +210,7 @@ def _parse(
     if detection.format == "story-pack":
         parsed, pack, source_type = parse_story_pack(text, max_cards=limits.max_sections)
         return parsed, pack, source_type
-    parsers: dict[str, Callable[[str], ParsedText]] = {
-        "fountain": parse_screenplay,
-        "plain-screenplay": parse_screenplay,
-        "speaker-transcript": parse_transcript,
-        "markdown": parse_markdown,
-        "prose": parse_prose,
-    }
-    parser = parsers.get(detection.format)
+    parser = _text_parsers().get(detection.format)
     if parser is None:  # a detector format with no parser is a programming error
         raise IngestError(code="UNKNOWN_FORMAT", dev_message=f"no parser for {detection}")
     return parser(text), None, detection.source_type
