@@ -193,3 +193,22 @@ def test_job_list_query_count_does_not_grow_with_jobs(api, make_job, django_asse
         response = api.get("/api/transformations")
 
     assert response.json()["count"] == 10
+
+
+def test_an_oversized_body_is_refused_from_its_length_before_anything_is_stored(
+    api, settings, tmp_path
+):
+    settings.UPLOAD_MAX_BYTES = 1024
+    body = b"x" * (200 * 1024)
+
+    response = api.generic(
+        "POST",
+        "/api/transformations",
+        body,
+        content_type="multipart/form-data; boundary=xyz",
+    )
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "FILE_TOO_LARGE"
+    assert not TransformationJob.objects.exists()
+    assert not (settings.MEDIA_ROOT / "sources").exists()

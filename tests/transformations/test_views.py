@@ -156,3 +156,16 @@ def test_retry_and_cancel_need_post(creator, make_job):
 
     assert creator.get(f"/transformations/{job.pk}/retry").status_code == 405
     assert creator.get(f"/transformations/{job.pk}/cancel").status_code == 405
+
+
+def test_an_oversized_upload_page_explains_the_limit(creator, settings):
+    settings.UPLOAD_MAX_BYTES = 1024
+    upload = SimpleUploadedFile("big.txt", b"word " * 40_000)
+
+    response = creator.post(
+        "/transformations/new", {"file": upload, "hook_pack_count": 3, "release_mode": "hybrid"}
+    )
+
+    assert response.status_code == 413
+    assert b"the limit is" in response.content
+    assert not TransformationJob.objects.exists()
