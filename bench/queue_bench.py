@@ -26,6 +26,8 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/storyengine_bench"
+SECTION_START = "<!-- queue-bench:start -->"
+SECTION_END = "<!-- queue-bench:end -->"
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -191,7 +193,20 @@ def main() -> None:
     report = render(results, quick=args.quick)
     print(report)
     if not args.quick:
-        (PROJECT_DIR / "docs" / "BENCHMARKS.md").write_text(report)
+        write_section(report)
+
+
+def write_section(report: str) -> None:
+    """Replace this benchmark's section of docs/BENCHMARKS.md, keeping the others."""
+    path = PROJECT_DIR / "docs" / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else ""
+    if SECTION_START in text:
+        before = text[: text.index(SECTION_START)]
+        after = text[text.index(SECTION_END) + len(SECTION_END) :]
+        text = before + report + after
+    else:
+        text = report + "\n" + text
+    path.write_text(text)
 
 
 def render(results, *, quick: bool) -> str:
@@ -208,7 +223,10 @@ def render(results, *, quick: bool) -> str:
     e2e_ok = "met" if percentile(e2e, 50) <= 1000 else "MISSED"
     notify_ok = "met" if percentile(notify, 50) <= 20 else "MISSED"
     lines = [
+        SECTION_START,
         "# Benchmarks",
+        "",
+        "Each section is rewritten by the script named in it; the numbers are the ones it printed.",
         "",
         "Produced by `.venv/bin/python bench/queue_bench.py` "
         f"on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; the file is rewritten by each run.",
@@ -238,6 +256,7 @@ def render(results, *, quick: bool) -> str:
         "Throughput is jobs over the span from the first claim to the last completion; each job",
         "runs all six stages and creates a universe (duplicates are imported as copies so every",
         "job does full work).",
+        SECTION_END,
         "",
     ]
     return "\n".join(lines)
