@@ -24,6 +24,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from report import write_section
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION_START = "<!-- ingest-bench:start -->"
 SECTION_END = "<!-- ingest-bench:end -->"
@@ -163,7 +165,7 @@ def main() -> None:
     report = render(rows, growth, runs=runs, quick=args.quick)
     print(report)
     if not args.quick:
-        write_section(report)
+        write_section(report, start=SECTION_START, end=SECTION_END)
 
 
 def render(rows, growth, *, runs: int, quick: bool) -> str:
@@ -206,18 +208,6 @@ def render(rows, growth, *, runs: int, quick: bool) -> str:
         SECTION_END,
     ]
     return "\n".join(lines)
-
-
-def write_section(report: str) -> None:
-    path = PROJECT_DIR / "docs" / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SECTION_START in text:
-        before = text[: text.index(SECTION_START)]
-        after = text[text.index(SECTION_END) + len(SECTION_END) :]
-        text = before + report + after
-    else:
-        text = text.rstrip() + "\n\n" + report + "\n"
-    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from report import write_section
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/storyengine_bench"
 SECTION_START = "<!-- queue-bench:start -->"
@@ -193,20 +195,7 @@ def main() -> None:
     report = render(results, quick=args.quick)
     print(report)
     if not args.quick:
-        write_section(report)
-
-
-def write_section(report: str) -> None:
-    """Replace this benchmark's section of docs/BENCHMARKS.md, keeping the others."""
-    path = PROJECT_DIR / "docs" / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else ""
-    if SECTION_START in text:
-        before = text[: text.index(SECTION_START)]
-        after = text[text.index(SECTION_END) + len(SECTION_END) :]
-        text = before + report + after
-    else:
-        text = report + "\n" + text
-    path.write_text(text)
+        write_section(report, start=SECTION_START, end=SECTION_END, first=True)
 
 
 def render(results, *, quick: bool) -> str:

@@ -95,17 +95,28 @@ def job_retry(*, job: TransformationJob) -> TransformationJob:
     keep their stored outputs and are not run again. The attempt counter keeps
     counting (it fences worker writes) and the job gets a fresh attempt budget.
     """
-    statuses = {
-        str(i): (StageStatus.PENDING if i >= job.current_stage else job.stage_statuses.get(str(i)))
-        for i in range(STAGE_COUNT)
-    }
-    updated = TransformationJob.objects.filter(pk=job.pk, status=QueueStatus.FAILED).update(
+    if not _requeue_at_current_stage(
+        job, Q(status=QueueStatus.FAILED), status_line="Queued for retry"
+    ):
+        raise ConflictError(
+            f"Only failed jobs can be retried; this one is {job.status}.",
+            code="JOB_NOT_RETRYABLE",
+        )
+    job.refresh_from_db()
+    return job
+
+
+def _requeue_at_current_stage(job: TransformationJob, allowed: Q, *, status_line: str) -> bool:
+    """Queue the job again from its current stage if it matches `allowed`; wake workers."""
+    updated = TransformationJob.objects.filter(allowed, pk=job.pk).update(
         status=QueueStatus.QUEUED,
-        stage_statuses=statuses,
+        stage_statuses=_statuses_reset_from(job, job.current_stage),
+        lease_owner="",
+        lease_expires_at=None,
         error_code="",
         error_message_user="",
         error_message_dev="",
-        status_line="Queued for retry",
+        status_line=status_line,
         cancel_requested=False,
         max_attempts=F("attempt") + settings.JOB_MAX_ATTEMPTS,
         run_after=Now(),
@@ -113,14 +124,9 @@ def job_retry(*, job: TransformationJob) -> TransformationJob:
         version=F("version") + 1,
         updated_at=Now(),
     )
-    if updated != 1:
-        raise ConflictError(
-            f"Only failed jobs can be retried; this one is {job.status}.",
-            code="JOB_NOT_RETRYABLE",
-        )
-    notify_enqueued()
-    job.refresh_from_db()
-    return job
+    if updated == 1:
+        notify_enqueued()
+    return updated == 1
 
 
 @transaction.atomic
@@ -159,26 +165,10 @@ def job_requeue(*, job: TransformationJob) -> TransformationJob:
     requeueable = Q(status__in=[QueueStatus.FAILED, QueueStatus.CANCELLED]) | Q(
         status=QueueStatus.RUNNING, lease_expires_at__lt=Now()
     )
-    updated = TransformationJob.objects.filter(requeueable, pk=job.pk).update(
-        status=QueueStatus.QUEUED,
-        stage_statuses=_statuses_reset_from(job, job.current_stage),
-        lease_owner="",
-        lease_expires_at=None,
-        error_code="",
-        error_message_user="",
-        status_line="Requeued by staff",
-        cancel_requested=False,
-        max_attempts=F("attempt") + settings.JOB_MAX_ATTEMPTS,
-        run_after=Now(),
-        finished_at=None,
-        version=F("version") + 1,
-        updated_at=Now(),
-    )
-    if updated != 1:
+    if not _requeue_at_current_stage(job, requeueable, status_line="Requeued by staff"):
         raise ConflictError(
             f"Only failed, cancelled or stuck jobs can be requeued; this one is {job.status}.",
             code="JOB_NOT_REQUEUEABLE",
         )
-    notify_enqueued()
     job.refresh_from_db()
     return job
