@@ -151,5 +151,9 @@ class JobContext:
     def _on_alarm(self, signum, frame) -> None:
         if not self._interruptible:
             return
-        self.check_during_stage()
-        self.arm_timer()
+        try:
+            self.check_during_stage()
+        finally:
+            # Re-arm even after raising: library code that swallows every exception
+            # (pypdf does around form text) must not disarm the deadline for good.
+            self.arm_timer()

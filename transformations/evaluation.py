@@ -103,6 +103,12 @@ def match_entities(predicted: list[dict], expected: list[dict]) -> tuple[Score, 
     ]
 
 
+# Dialogue rendered as prose: `Elena (a breath): "…"`. The speaker label is ours, not the source's.
+_SPEAKER_LABEL = re.compile(r"^[A-Z][\w.'’ -]{0,40}(?: \([^)]*\))?: ", re.MULTILINE)
+# Only a label followed by quoted speech: "Scene 3: The Mill" is a title, not a speaker.
+_QUOTED_SPEAKER_LABEL = re.compile(r"^[A-Z][\w.'’ -]{0,40}(?: \([^)]*\))?: (?=[\"“])")
+
+
 def _words(text: str, count: int) -> str:
     return " ".join(normalise_name(text).split()[:count])
 
@@ -113,17 +119,14 @@ def match_card_starts(card_texts: list[str], expected_starts: list[str]) -> Scor
     remaining = list(expected)
     hits = 0
     for text in card_texts:
-        opening = _words(text, 40)
+        # Transcript cards open with the speaker's label, which truth files leave out.
+        opening = _words(_QUOTED_SPEAKER_LABEL.sub("", text.lstrip(), count=1), 40)
         for start in remaining:
             if start and opening.startswith(start):
                 remaining.remove(start)
                 hits += 1
                 break
     return Score(hits, len(card_texts), len(expected))
-
-
-# Dialogue rendered as prose: `Elena (a breath): "…"`. The speaker label is ours, not the source's.
-_SPEAKER_LABEL = re.compile(r"^[A-Z][\w.'’ -]{0,40}(?: \([^)]*\))?: ", re.MULTILINE)
 
 
 def unfaithful_cards(card_texts: list[str], source_text: str) -> list[int]:

@@ -249,14 +249,19 @@ def test_unrecognised_binary_fails_as_unknown_format():
 
 
 def test_detected_but_unreadable_formats_say_so():
+    final_draft = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<FinalDraft DocumentType="Script">'
+        b'<Content><Paragraph Type="Scene Heading"><Text>INT. ROOM - DAY</Text></Paragraph>'
+        b"</Content></FinalDraft>"
+    )
     with pytest.raises(IngestError) as caught:
-        normalise(b"%PDF-1.4\n...")
+        normalise(final_draft, filename="draft.fdx")
     assert caught.value.code == "FORMAT_NOT_SUPPORTED_YET"
-    assert caught.value.user_message.startswith("PDF files can be detected but not read yet.")
+    assert caught.value.user_message.startswith("Final Draft files can be detected but not")
 
 
 def test_damaged_zip_is_reported_as_corrupt():
-    assert error_code(b"PK\x03\x04" + b"\x00garbage" * 20) == "CORRUPT_ARCHIVE"
+    assert error_code(b"PK\x03\x04" + b"\x00garbage" * 20) == "CORRUPT_FILE"
 
 
 def test_text_without_a_story_fails():

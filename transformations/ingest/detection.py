@@ -8,14 +8,13 @@ the highest wins, with ties going to the more structured format.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 
 from transformations.ingest.markdown import ATX_HEADING_RE, LINK_RE, LIST_ITEM_RE
+from transformations.ingest.play import play_cue, play_elements
 from transformations.ingest.prose import is_chapter_heading, split_paragraphs
 from transformations.ingest.screenplay import (
     cue_name,
@@ -24,11 +23,13 @@ from transformations.ingest.screenplay import (
     screenplay_elements,
 )
 from transformations.ingest.storypack import looks_like_pack, pack_source_type
-from transformations.ingest.text import decode_text, looks_binary, word_count
+from transformations.ingest.text import decode_text, looks_binary, strip_gutenberg, word_count
 from transformations.ingest.transcript import match_speaker_line, transcript_evidence
+from transformations.ingest.zipguard import office_kind_from_local_headers, zip_entry_names
 from transformations.pipeline.types import BlockKind, SourceType
 
 HINT_NUDGE = 0.05
+PLAIN_TEXT_SAMPLE_CHARS = 300_000
 
 _EXTENSION_FORMATS = {
     ".fountain": "fountain",
@@ -39,6 +40,7 @@ _EXTENSION_FORMATS = {
     ".vtt": "webvtt",
     ".pdf": "pdf",
     ".pptx": "pptx",
+    ".docx": "docx",
     ".html": "html",
     ".htm": "html",
     ".json": "story-pack",
@@ -53,6 +55,7 @@ _MIME_FORMATS = {
     "application/x-subrip": "srt",
     "application/json": "story-pack",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
 # Formats that the same content may legitimately be called by (a .fountain file
 # holding a plain screenplay is still a screenplay).
@@ -70,6 +73,7 @@ _BINARY_SIGNATURES = (
 _SUBTITLE_TIMING_RE = re.compile(
     r"^\s*(?:\d{1,2}:)?\d{2}:\d{2}([,.])\d{1,3}\s*-->\s*(?:\d{1,2}:)?\d{2}:\d{2}[,.]\d{1,3}", re.M
 )
+_NUMBERED_CUE_RE = re.compile(r"^[ \t]*\d+[ \t]*\n[ \t]*(?:\d{1,2}:)?\d{2}:\d{2}[,.]\d", re.M)
 _HTML_START_RE = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 _HTML_TAG_RE = re.compile(
     r"</?(?:p|div|span|a|h[1-6]|body|head|article|section|br|ul|ol|li|table|script|style|meta"
@@ -122,7 +126,17 @@ def _detect_content(data: bytes) -> Detection:
     text = decode_text(data).text
     if not text.strip():
         return Detection(SourceType.UNKNOWN, 1.0, "the file holds only blank characters", "empty")
-    return _detect_markup(text) or _detect_plain_text(text)
+    # Gutenberg's licence would otherwise be scored as part of the text ("DAMAGE." cues).
+    return _detect_markup(text) or _detect_plain_text(_sample(strip_gutenberg(text)))
+
+
+def _sample(text: str) -> str:
+    """The start of a long text, cut at a line end: the structure of a script, transcript
+    or play shows long before this, and scoring all of a huge file only costs time."""
+    if len(text) <= PLAIN_TEXT_SAMPLE_CHARS:
+        return text
+    cut = text.rfind("\n", 0, PLAIN_TEXT_SAMPLE_CHARS)
+    return text[: cut if cut > PLAIN_TEXT_SAMPLE_CHARS // 2 else PLAIN_TEXT_SAMPLE_CHARS]
 
 
 def _detect_binary(data: bytes) -> Detection | None:
@@ -140,11 +154,10 @@ def _detect_binary(data: bytes) -> Detection | None:
 
 
 def _detect_zip(data: bytes) -> Detection:
-    try:
-        # Only the central directory is read: nothing is decompressed here.
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return Detection(SourceType.UNKNOWN, 0.9, "a zip archive that is damaged", "corrupt-zip")
+    # Only the central directory is read: nothing is decompressed here.
+    names = zip_entry_names(data)
+    if names is None:
+        return _detect_unlistable_zip(data)
     slides = [name for name in names if re.match(r"ppt/slides/slide\d+\.xml$", name)]
     if any(name.startswith("ppt/") for name in names):
         has_main = "ppt/presentation.xml" in names
@@ -152,12 +165,27 @@ def _detect_zip(data: bytes) -> Detection:
         reason = f"a zip with PowerPoint parts ({len(slides)} slides)"
         return Detection(SourceType.PPTX, round(confidence, 3), reason, "pptx")
     if any(name.startswith("word/") for name in names):
-        return Detection(SourceType.UNKNOWN, 0.9, "this is a Word document", "docx")
+        confidence = 0.9 + 0.09 * ("word/document.xml" in names)
+        reason = "a zip with Word document parts"
+        return Detection(SourceType.ARTICLE, round(confidence, 3), reason, "docx")
     if any(name.startswith("xl/") for name in names):
         return Detection(SourceType.UNKNOWN, 0.9, "this is an Excel spreadsheet", "xlsx")
     if "META-INF/container.xml" in names:
         return Detection(SourceType.UNKNOWN, 0.9, "this is an EPUB e-book", "epub")
     return Detection(SourceType.UNKNOWN, 0.8, f"a zip archive of {len(names)} files", "zip")
+
+
+def _detect_unlistable_zip(data: bytes) -> Detection:
+    """A damaged zip, or one with too many entries to list: its local headers still name
+    its parts, so a truncated deck goes to its parser and fails there as a damaged deck."""
+    kind = office_kind_from_local_headers(data)
+    if kind == "pptx":
+        reason = "a damaged or oversized zip with PowerPoint parts"
+        return Detection(SourceType.PPTX, 0.6, reason, "pptx")
+    if kind == "docx":
+        reason = "a damaged or oversized zip with Word document parts"
+        return Detection(SourceType.ARTICLE, 0.6, reason, "docx")
+    return Detection(SourceType.UNKNOWN, 0.9, "a zip archive that is damaged", "corrupt-zip")
 
 
 def _detect_markup(text: str) -> Detection | None:
@@ -184,9 +212,14 @@ def _detect_markup(text: str) -> Detection | None:
     timings = _SUBTITLE_TIMING_RE.findall(text)
     if timings:
         blocks = max(1, len(split_paragraphs(text)))
-        share = min(1.0, len(timings) / blocks)
+        # A cue is a timing and a line or two of text (plus an SRT number): the line
+        # share still counts cues when the blank lines between them are missing.
+        lines = max(1, sum(1 for line in text.split("\n") if line.strip()))
+        share = min(1.0, max(len(timings) / blocks, 3 * len(timings) / lines))
         comma = sum(1 for separator in timings if separator == ",")
-        fmt = "srt" if comma >= len(timings) / 2 else "webvtt"
+        # Without a WEBVTT header, numbered cues are SRT whatever the millisecond separator.
+        numbered = len(_NUMBERED_CUE_RE.findall(text))
+        fmt = "srt" if comma >= len(timings) / 2 or numbered >= len(timings) / 2 else "webvtt"
         confidence = round(0.55 + 0.4 * share, 3)
         reason = f"{len(timings)} subtitle timing lines in {blocks} blocks"
         return Detection(SourceType.TRANSCRIPT, confidence, reason, fmt)
@@ -196,7 +229,7 @@ def _detect_markup(text: str) -> Detection | None:
 def _detect_json(text: str) -> Detection | None:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nesting too deep is broken JSON too
         if "storyengine.pack" in text[:4000] or '"cards"' in text:
             reason = "looks like a story pack but is not valid JSON"
             return Detection(SourceType.ARTICLE, 0.6, reason, "story-pack")
@@ -215,6 +248,7 @@ def _detect_plain_text(text: str) -> Detection:
     candidates = [
         _score_screenplay(text),
         _score_transcript(text),
+        _score_play(text),
         _score_markdown(text),
         _score_prose(text),
     ]
@@ -269,6 +303,26 @@ def _score_transcript(text: str) -> Detection | None:
     return Detection(SourceType.TRANSCRIPT, round(confidence, 3), reason, "speaker-transcript")
 
 
+def _score_play(text: str) -> Detection | None:
+    """Stage plays: `NAME.` cues, ACT/SCENE headings, Enter/Exit directions."""
+    stream = play_elements(text)
+    cues, distinct = stream.cue_count, len(stream.speakers)
+    if cues < 3 or distinct < 2:
+        return None
+    share = stream.cue_paragraphs / max(1, stream.body_paragraphs)
+    if share < 0.25 and not (stream.heading_count and cues >= 10):
+        return None
+    volume = min(1.0, cues / 12)
+    confidence = 0.5 + 0.4 * min(1.0, share / 0.5) * (0.5 + 0.5 * volume)
+    confidence += 0.04 * bool(stream.heading_count) + 0.03 * bool(stream.direction_count)
+    reason = (
+        f"{cues} 'NAME.' cues ({distinct} speakers), {stream.heading_count} act/scene "
+        f"headings and {stream.direction_count} stage directions in "
+        f"{stream.paragraph_count} paragraphs"
+    )
+    return Detection(SourceType.SCRIPT, round(min(0.98, confidence), 3), reason, "stage-play")
+
+
 def _score_markdown(text: str) -> Detection | None:
     lines = [line for line in text.split("\n") if line.strip()]
     headings = sum(1 for line in lines if ATX_HEADING_RE.match(line))
@@ -276,7 +330,8 @@ def _score_markdown(text: str) -> Detection | None:
     features = {
         "lists": sum(1 for line in lines if LIST_ITEM_RE.match(line)),
         "links": len(LINK_RE.findall(text)),
-        "emphasis": len(re.findall(r"(\*\*|__)\S.*?\S\1", text)),
+        # Bounded span: an unbounded one is quadratic on a long line of unclosed "**".
+        "emphasis": len(re.findall(r"(\*\*|__)\S.{0,200}?\S\1", text)),
         "code fences": len(re.findall(r"^\s{0,3}```", text, re.M)),
     }
     kinds = [name for name, count in features.items() if count]
@@ -291,7 +346,7 @@ def _structured(lines: list[str]) -> bool:
     first = lines[0]
     if match_speaker_line(first) or is_scene_heading(first) or is_transition(first):
         return True
-    return len(lines) > 1 and bool(cue_name(first))
+    return len(lines) > 1 and bool(cue_name(first) or play_cue(first))
 
 
 def _score_prose(text: str) -> Detection | None:

@@ -13,7 +13,13 @@ from transformations.ingest.markdown import parse_markdown
 from transformations.ingest.prose import parse_prose
 from transformations.ingest.screenplay import parse_screenplay
 from transformations.ingest.storypack import parse_story_pack
-from transformations.ingest.text import decode_text, readable, word_count
+from transformations.ingest.text import (
+    decode_text,
+    readable,
+    repair_mojibake,
+    strip_gutenberg,
+    word_count,
+)
 from transformations.ingest.transcript import parse_transcript
 from transformations.pipeline.errors import IngestError
 from transformations.pipeline.types import Document, SourceType, StoryPack
@@ -29,6 +35,7 @@ _SUPPORTED_HINT = (
 _LATER_FORMATS = {
     "fdx": "Final Draft",
 }
+_MARKUP_FORMATS = frozenset({"html"})
 _UNKNOWN_MESSAGES = {
     "rtf": "Rich Text files can't be read. Save it as plain text (.txt) first.",
     "corrupt-zip": "This archive is damaged and can't be opened. Export the file again.",
@@ -76,6 +83,7 @@ def _binary_parsers() -> dict[str, BinaryParser]:
 
 def _text_parsers() -> dict[str, TextParser]:
     from transformations.ingest.html import parse_html
+    from transformations.ingest.play import parse_play
     from transformations.ingest.subtitles import parse_srt, parse_webvtt
 
     return {
@@ -87,6 +95,7 @@ def _text_parsers() -> dict[str, TextParser]:
         "html": parse_html,
         "srt": parse_srt,
         "webvtt": parse_webvtt,
+        "stage-play": parse_play,
     }
 
 
@@ -128,13 +137,17 @@ def normalise(
 
     decoded = decode_text(data)
     text = decoded.text
-    if len(text) > limits.max_chars:
+    # Markup is mostly tags and boilerplate: HTML is limited by its bytes here and by
+    # the text it yields in _finish, so a 5 MB page with a short story still reads.
+    is_markup = detection.format in _MARKUP_FORMATS
+    if not is_markup and len(text) > limits.max_chars:
         raise IngestError(
             f"This text has {len(text):,} characters; the limit is {limits.max_chars:,}. "
             "Split it into parts (for example one file per act or per few chapters).",
             code="TOO_MUCH_TEXT",
             dev_message=f"{len(text)} chars > max_chars={limits.max_chars}",
         )
+    text, cleaning = _clean_text(text, detection.format)
     parsed, pack, source_type = _parse(detection, text, limits)
     lines = text.split("\n")
     return _finish(
@@ -144,13 +157,14 @@ def normalise(
         filename=filename,
         source_type=source_type,
         confidence=detection.confidence,
-        char_count=len(text),
+        char_count=(sum(len(block.text) for block in parsed.blocks) if is_markup else len(text)),
         pack=pack,
         metadata={
             "format": detection.format,
             "encoding": decoded.encoding,
             "line_count": len(lines),
             "non_empty_line_count": sum(1 for line in lines if line.strip()),
+            **cleaning,
         },
     )
 
@@ -216,6 +230,22 @@ def _parse(
     return parser(text), None, detection.source_type
 
 
+def _clean_text(text: str, fmt: str) -> tuple[str, dict[str, str | int | float]]:
+    """Gutenberg boilerplate removed (as detection did), then mojibake repaired."""
+    notes: dict[str, str | int | float] = {}
+    # HTML and packs carry any boilerplate inside their markup; their parsers decide.
+    if fmt not in ("html", "story-pack"):
+        stripped = strip_gutenberg(text)
+        if stripped is not text:
+            notes["gutenberg_boilerplate_removed"] = 1
+            text = stripped
+    repaired = repair_mojibake(text)
+    notes["mojibake_repaired"] = int(repaired.repaired_lines > 0)
+    if repaired.repaired_lines:
+        notes["mojibake_repaired_lines"] = repaired.repaired_lines
+    return repaired.text, notes
+
+
 def _fit_grouped_sections(parsed: ParsedText, limit: int) -> None:
     """Long transcripts and unheaded prose get larger groups instead of an error."""
     grouped = {"segment", "paragraphs"}
@@ -240,20 +270,24 @@ def _refuse_unreadable(detection: Detection) -> None:
             detection.format,
             f"We couldn't recognise this file ({detection.reason}). {_SUPPORTED_HINT}",
         )
-        code = "CORRUPT_ARCHIVE" if detection.format == "corrupt-zip" else "UNKNOWN_FORMAT"
+        code = "CORRUPT_FILE" if detection.format == "corrupt-zip" else "UNKNOWN_FORMAT"
         raise IngestError(message, code=code, dev_message=f"detected {detection}")
 
 
 def _check_story_found(parsed: ParsedText, detection: Detection) -> None:
     words = sum(word_count(block.text) for block in parsed.blocks)
-    letters = sum(char.isalpha() for block in parsed.blocks for char in block.text)
-    if not parsed.blocks or (words < MIN_STORY_WORDS and letters < MIN_STORY_LETTERS):
+    # Counted only when needed: a Python loop over every character of a long text is slow.
+    if not parsed.blocks or (words < MIN_STORY_WORDS and _letters(parsed) < MIN_STORY_LETTERS):
         raise IngestError(
             "We couldn't find any story in this file: it has no readable sentences, scenes "
             f"or dialogue. {_SUPPORTED_HINT}",
             code="NO_STORY_FOUND",
             dev_message=f"{len(parsed.blocks)} blocks, {words} words; detected {detection}",
         )
+
+
+def _letters(parsed: ParsedText) -> int:
+    return sum(char.isalpha() for block in parsed.blocks for char in block.text)
 
 
 def _empty() -> IngestError:

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import ftfy
+
 # Control characters that never appear in real text files. Tab, newline, carriage
 # return, form feed and vertical tab are legitimate (page breaks in screenplay exports).
 _CONTROL_BYTES = frozenset(range(0x01, 0x09)) | frozenset(range(0x0E, 0x20)) | {0x7F}
@@ -184,3 +186,105 @@ def shorten(text: str, max_words: int) -> str:
     if len(tokens) <= max_words:
         return " ".join(tokens)
     return " ".join(tokens[:max_words]).rstrip(",;:—-") + "…"
+
+
+# Project Gutenberg wraps every e-book in a header and a licence. The markers have
+# changed over the years: "*** START OF THE/THIS PROJECT GUTENBERG EBOOK ... ***" since
+# the 2000s, "*END*THE SMALL PRINT! ..." in the 1990s texts; the end is marked by
+# "*** END OF ...", "End of (the) Project Gutenberg('s) ..." or the licence heading.
+_GUTENBERG_START_RE = re.compile(
+    r"^[ \t]*(?:\*{1,3}[ \t]*START OF (?:THE|THIS) PROJECT GUTENBERG|\*END\*THE SMALL PRINT)"
+    r"[^\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_GUTENBERG_END_RE = re.compile(
+    r"^[ \t]*(?:\*{1,3}[ \t]*END OF (?:THE |THIS )?PROJECT GUTENBERG"
+    r"|End of (?:the )?Project Gutenberg"
+    r"|\*{0,3}[ \t]*START: FULL LICEN[CS]E"
+    r"|THE FULL PROJECT GUTENBERG LICEN[CS]E)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# The volunteers' credit that follows the start marker ("Produced by David Widger").
+_GUTENBERG_CREDIT_RE = re.compile(
+    r"\A\s*(?:Produced by|E-?text prepared by|This e-?text was prepared by|Transcribed by)"
+    r"[^\n]*(?:\n[ \t]*\S[^\n]*)*",
+    re.IGNORECASE,
+)
+
+
+def strip_gutenberg(text: str) -> str:
+    """The text between Project Gutenberg's start and end markers, without the credits.
+
+    Text without markers is returned unchanged, and so is text where nothing would
+    remain (a file holding only the licence is not a story either way, and the
+    parsers say so better than an empty string would).
+    """
+    start = _GUTENBERG_START_RE.search(text)
+    body = text[start.end() :] if start else text
+    end = _GUTENBERG_END_RE.search(body)
+    if end:
+        body = body[: end.start()]
+    if not start and not end:
+        return text
+    body = _GUTENBERG_CREDIT_RE.sub("", body, count=1) if start else body
+    return body if body.strip() else text
+
+
+# ftfy with only its encoding repairs switched on: curly quotes, ligatures, full-width
+# letters, HTML entities and Unicode normal forms are the author's choice, not damage.
+_MOJIBAKE_CONFIG = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
+# UTF-8 read as Windows-1252 or Latin-1 always leaves a lead byte (Â..ô) followed by a
+# continuation byte (\x80-\xbf as C1 controls, Latin-1 signs or cp1252's punctuation).
+# Lines without such a pair cannot hold that mojibake, so ftfy, which is slow on long
+# clean text, only sees the lines that might.
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+_CONTINUATIONS = re.escape(
+    "".join(
+        sorted(
+            set(_CONTINUATION_BYTES.decode("cp1252", errors="ignore"))
+            | set(_CONTINUATION_BYTES.decode("latin-1"))
+        )
+    )
+)
+_MOJIBAKE_PAIR_RE = re.compile(f"[\u00c2-\u00f4][\u0080-\u00bf{_CONTINUATIONS}]")
+# A right double quote (E2 80 9D) loses its last byte in cp1252, which has no 0x9D:
+# "â€" left alone at the end of a word is that quote.
+_LOST_RIGHT_QUOTE_RE = re.compile(f"\u00e2\u20ac(?![\u0080-\u00bf{_CONTINUATIONS}])")
+
+
+@dataclass(frozen=True)
+class RepairedText:
+    text: str
+    repaired_lines: int  # lines whose mojibake was undone
+
+
+def repair_mojibake(text: str) -> RepairedText:
+    """Undo UTF-8 text that was decoded with the wrong code page ("CafÃ©" -> "Café").
+
+    Cheap on clean text: ASCII is returned at once, and only lines with a suspicious
+    byte pair are handed to ftfy, which decides whether they really are mojibake.
+    """
+    if text.isascii() or not _MOJIBAKE_PAIR_RE.search(text):
+        return RepairedText(text, 0)
+    lines = text.split("\n")
+    repaired = 0
+    for position, line in enumerate(lines):
+        if not _MOJIBAKE_PAIR_RE.search(line):
+            continue
+        # Before ftfy, which would read "â€ " as a dagger (E2 80 A0, the space as a
+        # no-break space): in real text the lost quote is far more common.
+        fixed = ftfy.fix_text(_LOST_RIGHT_QUOTE_RE.sub("\u201d", line), _MOJIBAKE_CONFIG)
+        if fixed != line:
+            lines[position] = fixed
+            repaired += 1
+    return RepairedText("\n".join(lines) if repaired else text, repaired)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from jobqueue.errors import PermanentJobError, TransientJobError
+from jobqueue.errors import (
+    DeadlineExceeded,
+    JobCancelled,
+    JobError,
+    LeaseLost,
+    PermanentJobError,
+    ShutdownRequested,
+    TransientJobError,
+)
 
 
 class IngestError(PermanentJobError):
@@ -20,3 +28,8 @@ class StageFailed(PermanentJobError):
 class EngineUnavailable(TransientJobError):
     code = "ENGINE_UNAVAILABLE"
     user_message = "The story engine is temporarily unavailable; the job will be retried."
+
+
+# Exceptions a parser must never turn into "this file is damaged": our own coded
+# failures and the worker's signals (deadline, shutdown, lost lease, cancel).
+NOT_ABOUT_THE_FILE = (JobError, DeadlineExceeded, ShutdownRequested, LeaseLost, JobCancelled)

@@ -39,6 +39,9 @@ class Block(BaseModel):
     text: str
     speaker: str = ""  # dialogue and speaker turns: who speaks (as written)
     section: int = 0  # index into Document.sections
+    # Subtitles: when the block is spoken, in milliseconds from the start of the media.
+    start_ms: int | None = None
+    end_ms: int | None = None
 
 
 class Section(BaseModel):
@@ -102,6 +105,7 @@ class Reading(BaseModel):
     voice_notes: str
     logline: str = ""
     facts: dict[str, float | int | str] = Field(default_factory=dict)
+    confidence: float = 1.0  # how far the measurements can be trusted (0-1)
 
 
 class Identity(BaseModel):
@@ -112,6 +116,8 @@ class Identity(BaseModel):
     genre: str = ""
     genre_confidence: float = 0.0
     keywords: list[str] = Field(default_factory=list)
+    confidence: float = 1.0  # evidence behind theme, tone and genre (0-1)
+    keyphrases: list[str] = Field(default_factory=list)  # "brass clock", "ten minutes"
 
 
 class CharacterSketch(BaseModel):
@@ -126,6 +132,9 @@ class CharacterSketch(BaseModel):
     secret_info: str = ""
     chat_persona: str = ""
     sample_lines: list[str] = Field(default_factory=list)
+    # How sure the engine is that this is one real character (0-1): labelled speakers
+    # high, names inferred from being addressed in unlabelled subtitles low.
+    confidence: float = 1.0
 
 
 class LocationSketch(BaseModel):
@@ -134,6 +143,25 @@ class LocationSketch(BaseModel):
     description: str = ""
     int_ext: str = ""
     sections: list[int] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)  # other forms the text uses
+    parent_key: str = ""  # "Lochside Hotel Ballroom" is part of "lochside-hotel"
+    mentions: int = 0  # scene headings, titles and place phrases naming it
+    confidence: float = 1.0
+
+
+class SceneBreakdown(BaseModel):
+    """One scene (or section) as a production breakdown row: where, when, who."""
+
+    section: int
+    title: str = ""
+    heading: str = ""
+    location_key: str = ""
+    int_ext: str = ""  # INT | EXT | INT/EXT
+    time_of_day: str = ""  # DAY | NIGHT | ...
+    speaking: list[str] = Field(default_factory=list)  # character keys, by lines spoken
+    present: list[str] = Field(default_factory=list)  # speaking, then named in the action
+    words: int = 0
+    is_story: bool = True  # False for title pages, cast lists and closing slides
 
 
 class World(BaseModel):
@@ -141,6 +169,8 @@ class World(BaseModel):
 
     characters: list[CharacterSketch] = Field(default_factory=list)
     locations: list[LocationSketch] = Field(default_factory=list)
+    scenes: list[SceneBreakdown] = Field(default_factory=list)
+    confidence: float = 1.0
 
 
 class CardPlan(BaseModel):
@@ -153,6 +183,14 @@ class CardPlan(BaseModel):
     # [start, end) indices into Document.blocks when the card covers only part of its
     # sections (one long section split into several cards); empty: the whole sections.
     block_span: list[int] = Field(default_factory=list)
+    confidence: float = 1.0  # how sure the cut is (scene headings high, guessed breaks low)
+
+
+def _mean_card_confidence(data: dict) -> float:
+    """Plan and Drafts: the mean of their cards' confidences unless given."""
+    cards = data.get("cards") or []
+    values = [getattr(card, "confidence", 1.0) for card in cards]
+    return round(sum(values) / len(values), 2) if values else 1.0
 
 
 class Plan(BaseModel):
@@ -162,6 +200,17 @@ class Plan(BaseModel):
     hook_pack_count: int = 3
     release_mode: str = "hybrid"
     start_date: str = ""
+    confidence: float = Field(default_factory=_mean_card_confidence)
+
+
+class ImagePrompt(BaseModel):
+    """An image prompt as parts, so a generator or a creator can adjust one at a time."""
+
+    subject: str = ""
+    setting: str = ""
+    mood: str = ""
+    palette: str = ""
+    style: str = ""
 
 
 class DraftedCard(BaseModel):
@@ -178,9 +227,12 @@ class DraftedCard(BaseModel):
     location_key: str = ""
     discussion_questions: list[str] = Field(default_factory=list)
     publish_at: str = ""
+    image: ImagePrompt | None = None  # image_prompt, as parts
+    confidence: float = 1.0
 
 
 class Drafts(BaseModel):
     """Stage 5 output."""
 
     cards: list[DraftedCard] = Field(default_factory=list)
+    confidence: float = Field(default_factory=_mean_card_confidence)
