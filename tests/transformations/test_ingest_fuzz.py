@@ -237,3 +237,18 @@ def container_like(draw) -> bytes:
 @given(container_like())
 def test_binary_containers_with_random_bodies(data):
     assert_document_or_clean_error(data)
+
+
+# Found while writing these tests, in modules outside this change; reported to the lead.
+
+
+def test_deeply_nested_pack_json_is_a_clean_error():
+    assert_document_or_clean_error(b'{"cards": ' + b"[" * 100_000)
+
+
+def test_unclosed_boneyard_and_note_openers_are_linear_and_kept_as_text():
+    from transformations.ingest.screenplay import strip_boneyard_and_notes
+
+    hostile = "[" * 200_000 + "/* " * 100_000
+    assert strip_boneyard_and_notes(hostile) == hostile
+    assert strip_boneyard_and_notes("a /* cut */b [[note]]c [[open") == "a b c [[open"

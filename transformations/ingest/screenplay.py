@@ -19,8 +19,6 @@ TITLE_PAGE_KEYS = word_set(
     "title credit author authors source notes contact copyright revision date"
 ) | {"draft date", "written by"}
 
-_BONEYARD_RE = re.compile(r"/\*.*?\*/", re.DOTALL)
-_NOTE_RE = re.compile(r"\[\[.*?\]\]", re.DOTALL)
 _TITLE_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z ]{0,20}):\s*(.*)$")
 _SCENE_PREFIX_RE = re.compile(
     r"^(int\.?\s*/\s*ext|ext\.?\s*/\s*int|i\s*/\s*e|int|ext|est)(?:\.\s*|\s+)", re.IGNORECASE
@@ -85,7 +83,25 @@ class SceneHeading:
 
 
 def strip_boneyard_and_notes(text: str) -> str:
-    return _NOTE_RE.sub("", _BONEYARD_RE.sub("", text))
+    return _strip_between(_strip_between(text, "/*", "*/"), "[[", "]]")
+
+
+def _strip_between(text: str, opening: str, closing: str) -> str:
+    r"""Remove every `opening…closing` span in one linear pass.
+
+    A lazy regex (`/\*.*?\*/`) rescans the rest of the text from every unclosed
+    opener, which is quadratic on hostile input; an unclosed opener is kept as text.
+    """
+    parts: list[str] = []
+    position = 0
+    while (start := text.find(opening, position)) != -1:
+        end = text.find(closing, start + len(opening))
+        if end == -1:
+            break
+        parts.append(text[position:start])
+        position = end + len(closing)
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def split_title_page(text: str) -> tuple[dict[str, str], str]:

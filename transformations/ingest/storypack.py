@@ -72,6 +72,13 @@ def _invalid(field: str, problem: str) -> IngestError:
 def load_pack_json(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
+    except RecursionError as error:
+        raise IngestError(
+            "This story pack nests lists or objects far too deeply to be a real pack. "
+            "Check the file, or export it again.",
+            code="INVALID_STORY_PACK",
+            dev_message="RecursionError while decoding the pack JSON",
+        ) from error
     except json.JSONDecodeError as error:
         raise IngestError(
             f"This story pack is not valid JSON (line {error.lineno}, column {error.colno}: "

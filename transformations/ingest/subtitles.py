@@ -1,11 +1,10 @@
 """SRT and WebVTT subtitles: cues become speaker turns, turns are grouped into segments.
 
-Hand-written rather than built on webvtt-py or srt. Both libraries are strict
-where real files are not: they reject a missing blank line between cues, a missing
-WEBVTT header or a timing with the other millisecond separator, and webvtt-py
-reads only the first voice span of a cue and none when the `<v>` tag is unclosed.
-Timings and tags are small regular grammars, so a tolerant line reader is shorter
-than working around a strict parser's exceptions.
+Hand-written rather than built on webvtt-py or srt: both stop with an exception on
+the malformed files people actually upload (no WEBVTT header, no blank line between
+cues, the other millisecond separator), and webvtt-py gives one `voice` per caption
+where real cues hold several spans, some unclosed. Timings and tags are small regular
+grammars, so a tolerant line reader is shorter than recovering from a strict parser.
 
 How speakers are found, best evidence first:
 - WebVTT voice spans `<v Ana>` / `<v.loud Ana>`, several per cue, closed or not;
