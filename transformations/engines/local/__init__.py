@@ -5,17 +5,21 @@ method delegates to a module that owns one stage:
 
 - `reading`: stage 1 (measurements, structure, voice, logline) and stage 2
   (keywords, theme, tone and genre from lexicons);
-- `characters` / `cast` and `places`: stage 3;
-- `plan`: stage 4; `draft` and `prompts`: stage 5.
+- `characters` / `cast`, `places` (with `headings`) and `scenes`: stage 3, with a
+  per-scene breakdown (where, when, who speaks, who is present);
+- `segments` and `plan`: stage 4; `draft` and `prompts`: stage 5;
+- `confidence`: how far each stage's output can be trusted, from its evidence.
 """
 
 from __future__ import annotations
 
 from transformations.engines.local.characters import sketch_characters
+from transformations.engines.local.confidence import world_confidence
 from transformations.engines.local.draft import draft_card
-from transformations.engines.local.places import sketch_locations
+from transformations.engines.local.memo import locations_for
 from transformations.engines.local.plan import plan_cards
 from transformations.engines.local.reading import identify_document, read_document
+from transformations.engines.local.scenes import scene_breakdown
 from transformations.pipeline.types import (
     CardPlan,
     Document,
@@ -39,7 +43,10 @@ class LocalEngine:
     def build_world(self, document: Document, reading: Reading, identity: Identity) -> World:
         characters = sketch_characters(document, identity)
         forms = [form for c in characters for form in (c.name, *c.aliases)]
-        return World(characters=characters, locations=sketch_locations(document, forms))
+        world = World(characters=characters, locations=locations_for(document, forms))
+        world.scenes = scene_breakdown(document, world)
+        world.confidence = world_confidence(document, world)
+        return world
 
     def plan_moments(
         self, document: Document, world: World, *, hook_pack_count: int

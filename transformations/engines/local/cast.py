@@ -1,10 +1,18 @@
 """Who is in the story: speakers, prose names and pack characters, tiered main/supporting.
 
-Screenplays and transcripts name their speakers; prose does not, so names are
-taken from capitalised words next to speech verbs ("said Elena", "Elena asked")
-and from honorifics ("Mrs. Abernathy"), kept when mentioned at least twice, and
-merged into one person by the alias rules in the research notes (a first name
-joins the only full name it begins; "Mr. X" and "Mrs. X" never merge).
+Screenplays and transcripts name their speakers. Their labels are cleaned of
+extensions ("(V.O.)", "(CONT'D)", "(iPhone)"), crowds are left out ("FANS", "ALL",
+"Several voices"), age variants join the person ("YOUNG NORA"), and the full names,
+titles and personal names the text gives each speaker become their aliases ("TOMAS
+REYES (30s)", "Mr. Reyes", a dispatcher called "Sheila").
+
+Subtitles without speaker labels name people only when they are addressed
+("Anna, wait!"): those characters are inferred, and their confidence says so.
+
+Prose names are found by evidence (`people`): titles, speech verbs, relative "who",
+human verbs and pronouns for, prepositions of place and place words against, and
+grouped into people by the alias rules in `names` (a first name joins the only full
+name it begins; "Mr. X" and "Mrs. X" never merge; a shared word is given to nobody).
 """
 
 from __future__ import annotations
@@ -12,13 +20,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 
-from transformations.engines.local.lexicon import (
-    CALENDAR_WORDS,
-    HONORIFICS,
-    SPEECH_VERBS,
-    STOPWORDS,
-    YOUTH_AGE_PREFIXES,
+from transformations.engines.local.lexicon import SPEECH_VERBS, YOUTH_AGE_PREFIXES
+from transformations.engines.local.names import (
+    NameForm,
+    best_name,
+    cluster_names,
+    parse_name,
+)
+from transformations.engines.local.people import (
+    FIRST_PERSON,
+    ProsePerson,
+    find_people,
+    scan_names,
 )
 from transformations.engines.local.text import (
     NARRATIVE_KINDS,
@@ -28,19 +43,51 @@ from transformations.engines.local.text import (
     name_variants,
     quotes_in,
 )
-from transformations.ingest.text import collapse_spaces, readable
-from transformations.pipeline.types import BlockKind, Document, World
+from transformations.engines.local.vocatives import find_vocatives
+from transformations.ingest.text import collapse_spaces, readable, word_set, words
+from transformations.pipeline.types import BlockKind, Document, SourceType, World
 
 MAX_MAIN_CHARACTERS = 6
-MIN_PROSE_MENTIONS = 2
 
-_NAME_WORD = r"[A-Z][a-z]+(?:[-'\u2019][A-Z]?[a-z]+)?"
-_HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Captain|Aunt|Uncle|Sir|Lady|Lord)\.?"
-_PROSE_NAME = rf"(?:{_HONORIFIC}\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD})?"
-_VERBS = "|".join(sorted(SPEECH_VERBS))
-_NAME_AFTER_VERB_RE = re.compile(rf"\b(?:{_VERBS})\s+({_PROSE_NAME})")
-_NAME_BEFORE_VERB_RE = re.compile(rf"\b({_PROSE_NAME})\s+(?:{_VERBS})\b")
-_HONORIFIC_NAME_RE = re.compile(rf"\b{_HONORIFIC}\s+{_NAME_WORD}")
+# Cue words that name a group, not a person ("ALL", "SEVERAL VOICES", "TWO FANS").
+GROUP_WORDS = word_set(
+    """all both everyone everybody together others crowd chorus audience congregation
+    choir band team class family group gang mob jury voices people crowds several some
+    many various multiple assorted"""
+)
+NUMBER_WORDS = word_set(
+    "two three four five six seven eight nine ten eleven twelve twenty dozen hundred both"
+)
+# Plural nouns for groups that speak together in scripts and transcripts.
+GROUP_NOUNS = word_set(
+    """guests fans people men women children kids boys girls lads ladies gentlemen
+    neighbours neighbors villagers townsfolk townspeople fishwives fishermen sailors
+    soldiers guards police officers students pupils passengers customers reporters
+    protesters nurses doctors workers miners voices others friends parents sisters
+    brothers twins monks nuns priests witches ghosts spirits players dancers singers
+    musicians patrons diners drinkers shoppers tourists onlookers bystanders spectators
+    mourners bridesmaids councillors members delegates listeners callers viewers"""
+)
+UNISON_DIRECTIONS = ("in unison", "together", "all together", "as one", "chorus", "overlapping")
+# A role used as a speaker's name ("DISPATCHER", "Coastguard"), not a personal name.
+ROLE_NOUNS = word_set(
+    """dispatcher harbourmaster harbormaster coastguard producer host presenter announcer
+    narrator interviewer interviewee moderator chair chairman chairwoman chairperson
+    operator pilot captain skipper driver conductor guard waiter waitress barista
+    bartender barman barmaid landlord landlady clerk receptionist nurse doctor officer
+    sergeant inspector detective constable judge lawyer priest vicar minister teacher
+    professor student customer caller listener guest reporter journalist voice radio
+    tannoy keeper porter postman shopkeeper stranger boy girl man woman child manager
+    boss director editor engineer mechanic farmer fisherman sailor soldier king queen
+    prince princess duke lord lady servant butler maid cook chef"""
+)
+_RAW_QUOTE_RE = re.compile(r"\u201c([^\u201d]{1,800})\u201d|\"([^\"\n]{1,800})\"")
+# Device and platform labels that video-call transcripts add to a name: "Raj (iPhone)".
+_EXTENSION_RE = re.compile(r"\s*\((?:[^()]*)\)\s*$")
+_CUE_MARKS_RE = re.compile(r"^[@!]+|[\^\s:]+$")
+# A name in capitals introduced in screenplay action: "TOMAS REYES (30s), a surveyor".
+_CAPS_WORD = r"(?:Mc|Mac|O')?[A-Z][A-Z'\u2019\-]*\.?"
+_CAPS_INTRO_RE = re.compile(rf"(?<![\w'])((?:{_CAPS_WORD}\s+){{0,4}}{_CAPS_WORD})(?=\s*[(,])")
 
 
 @dataclass
@@ -56,6 +103,9 @@ class CastMember:
     secret_info: str = ""
     # In prose and packs, being written about counts as much as speaking.
     counts_mentions: bool = False
+    confidence: float = 1.0  # how sure we are this is one real character (0-1)
+    narrator: bool = False  # the first-person narrator of prose
+    role: bool = False  # named by a role ("the Glazier", "DISPATCHER")
 
     @property
     def sections(self) -> list[int]:
@@ -68,35 +118,152 @@ class CastMember:
             return len(self.lines) + sum(self.mentions.values())
         return len(self.lines) or sum(self.mentions.values())
 
+    def absorb(self, other: CastMember) -> None:
+        for alias in other.aliases:
+            if alias not in self.aliases:
+                self.aliases.append(alias)
+        self.lines = sorted(self.lines + other.lines)
+        self.directions += other.directions
+        self.spoken_sections |= other.spoken_sections
+        self.first_seen = min(self.first_seen, other.first_seen)
+
 
 def find_cast(document: Document) -> list[CastMember]:
     """Everyone in the story, in order of first appearance."""
     if document.pack is not None:
         cast = _pack_cast(document)
         _count_mentions(document, cast)
-    elif cast := _speaker_cast(document):
+    elif any(b.speaker for b in document.blocks if b.kind in SPOKEN_KINDS):
+        cast = _speaker_cast(document)
         _count_mentions(document, cast)
+    elif any(b.kind in SPOKEN_KINDS for b in document.blocks):
+        cast = _vocative_cast(document)
     else:
         cast = _prose_cast(document)  # counts mentions itself, to drop one-off names
-    return sorted(cast, key=lambda member: member.first_seen)
+    return sorted(cast, key=lambda member: (member.first_seen, member.name))
+
+
+# --- Speakers: screenplays, plays and labelled transcripts -------------------------------
+
+
+def speaker_label(label: str) -> str:
+    """A speaker label without cue extensions and marks: "DELROY (CONT'D)" -> "DELROY",
+    "Raj (iPhone)" -> "Raj", "@McKENZIE" -> "McKENZIE", "FIONA ^" -> "FIONA"."""
+    label = collapse_spaces(label)
+    previous = None
+    while previous != label:
+        previous = label
+        label = _CUE_MARKS_RE.sub("", _EXTENSION_RE.sub("", label)).strip().rstrip(".")
+    return label
+
+
+@dataclass
+class _Turn:
+    block: int
+    section: int
+    label: str  # cleaned
+    raw: str  # as written
+    text: str
 
 
 def _speaker_cast(document: Document) -> list[CastMember]:
+    turns, intros = _turns(document)
     members: dict[str, CastMember] = {}
-    for index, block in enumerate(document.blocks):
-        if not block.speaker:
-            continue
-        identity = collapse_spaces(block.speaker).upper()
-        if block.kind in SPOKEN_KINDS:
-            if identity not in members:
-                members[identity] = CastMember(readable(block.speaker), [block.speaker], index)
-            member = members[identity]
-            member.lines.append((block.section, block.text))
-            member.spoken_sections.add(block.section)
-        elif block.kind == BlockKind.PARENTHETICAL and identity in members:
-            members[identity].directions.append(block.text.strip("() "))
+    for turn in turns:
+        identity = turn.label.upper()
+        member = members.get(identity)
+        if member is None:
+            member = CastMember(_display(turn.label), [turn.label], turn.block)
+            member.role = _is_role(turn.label)
+            members[identity] = member
+        if turn.text:
+            if turn.raw not in member.aliases:
+                member.aliases.append(turn.raw)
+            member.lines.append((turn.section, turn.text))
+            member.spoken_sections.add(turn.section)
+        else:
+            member.directions.append(turn.raw)
+    _drop_groups(document, members)
     _merge_age_variants(members)
-    return list(members.values())
+    _merge_title_variants(members)
+    if document.source_type == SourceType.TRANSCRIPT:
+        _merge_short_labels(members, turns)
+    cast = list(members.values())
+    _name_from_text(document, cast, intros)
+    _name_roles_from_vocatives(cast, turns, _lower_words(document))
+    for member in cast:
+        member.confidence = 0.95 if len(member.lines) >= 2 else 0.85
+    return cast
+
+
+def _turns(document: Document) -> tuple[list[_Turn], list[str]]:
+    """Spoken turns in order (parentheticals as turns without text), and the text of
+    character introductions a parser mistook for cues ("DELROY BANKS (50s), a driver")."""
+    turns: list[_Turn] = []
+    intros: list[str] = []
+    misread = ""
+    for index, block in enumerate(document.blocks):
+        if block.kind == BlockKind.CHARACTER_CUE:
+            outside = re.sub(r"\([^)]*\)", "", block.text)
+            misread = block.speaker if re.search(r"[,;]\s*[a-z]|\b[a-z]{3,}\b", outside) else ""
+            if misread:
+                intros.append(block.text)
+            continue
+        if not block.speaker:
+            misread = ""
+            continue
+        if misread and block.speaker == misread and block.kind == BlockKind.DIALOGUE:
+            intros[-1] += " " + block.text
+            continue
+        misread = ""
+        label = speaker_label(block.speaker)
+        if not label:
+            continue
+        if block.kind in SPOKEN_KINDS and block.text.strip():
+            turns.append(_Turn(index, block.section, label, block.speaker, block.text))
+        elif block.kind == BlockKind.PARENTHETICAL:
+            # A direction: its "raw" is what the parenthetical says, and it has no text.
+            turns.append(_Turn(index, block.section, label, block.text.strip("() "), ""))
+    return turns, intros
+
+
+def _is_group(label: str, lower_text: Counter[str], directions: list[str]) -> bool:
+    """A crowd speaking as one: "ALL", "SEVERAL VOICES", "TWO FANS", "FIONA AND RORY",
+    "GUESTS", "FISHWIVES", or any cue whose lines are all spoken in unison."""
+    tokens = [t.lower().strip(".'’") for t in re.split(r"[\s/&+]+", label) if t]
+    if not tokens:
+        return True
+    if "and" in tokens or "&" in label or "/" in label:
+        return True
+    if tokens[0] in GROUP_WORDS or tokens[0] in NUMBER_WORDS or tokens[-1] in GROUP_WORDS:
+        return True
+    last = tokens[-1]
+    if last in GROUP_NOUNS or (last.endswith(("men", "women", "folk", "people")) and len(last) > 5):
+        return True
+    # A plural noun the text also writes in lower case: "the fans subside".
+    if last.endswith("s") and not last.endswith(("ss", "us", "is")) and lower_text[last] > 0:
+        return True
+    said = [d.lower() for d in directions]
+    return bool(said) and all(any(u in d for u in UNISON_DIRECTIONS) for d in said)
+
+
+def _lower_words(document: Document) -> Counter[str]:
+    """Words the text writes in lower case (so they are common words, not names)."""
+    counts: Counter[str] = Counter()
+    for block in document.blocks:
+        if block.kind in NARRATIVE_KINDS | SPOKEN_KINDS:
+            for word in words(block.text):
+                if word[0].islower():
+                    counts[word] += 1
+    return counts
+
+
+def _drop_groups(document: Document, members: dict[str, CastMember]) -> None:
+    lower_text = _lower_words(document)
+    for identity in list(members):
+        member = members[identity]
+        if _is_group(member.aliases[0], lower_text, member.directions):
+            del members[identity]
 
 
 def _merge_age_variants(members: dict[str, CastMember]) -> None:
@@ -104,11 +271,270 @@ def _merge_age_variants(members: dict[str, CastMember]) -> None:
     for identity in list(members):
         first, _, rest = identity.partition(" ")
         if first.lower() in YOUTH_AGE_PREFIXES and rest in members:
-            variant, target = members.pop(identity), members[rest]
-            target.aliases.extend(variant.aliases)
-            target.lines = sorted(target.lines + variant.lines)
-            target.spoken_sections |= variant.spoken_sections
-            target.first_seen = min(target.first_seen, variant.first_seen)
+            members[rest].absorb(members.pop(identity))
+
+
+def _merge_title_variants(members: dict[str, CastMember]) -> None:
+    """ "MR. FENWICK" and "FENWICK" are one speaker, unless titles of both genders
+    are used with FENWICK (then MR. and MRS. FENWICK are two people, and FENWICK
+    could be either)."""
+    titled: dict[str, list[str]] = {}
+    for identity in members:
+        form = parse_name(identity)
+        if form.titles:
+            titled.setdefault(" ".join(form.words).upper(), []).append(identity)
+    for bare, identities in titled.items():
+        genders = {parse_name(identity).gender for identity in identities} - {""}
+        if bare not in members or len(genders) > 1:
+            continue
+        for identity in identities:
+            members[bare].absorb(members.pop(identity))
+
+
+def _merge_short_labels(members: dict[str, CastMember], turns: list[_Turn]) -> None:
+    """Transcripts relabel people: "DANNY HOLLOWAY:" then "DANNY:", "Rajesh Patel" then
+    "Raj (iPhone)". A one-word label joins the one longer label it is the first name of,
+    or the one first name it shortens (at least three letters); never when the two
+    labels answer each other, each speaking straight after the other (then they are
+    two people talking), and never when the short label fits several people."""
+    adjacent = _adjacent_labels(turns)
+    for identity in sorted(members, key=lambda i: (len(i), i)):
+        if " " in identity or identity not in members:
+            continue
+        short = identity.lower()
+        fits = [
+            other
+            for other in members
+            if other != identity
+            and (
+                (" " in other and other.split(" ")[0].lower() == short)
+                or (
+                    len(short) >= 3
+                    and other.split(" ")[0].lower().startswith(short)
+                    and len(other.split(" ")[0]) > len(short)
+                )
+            )
+        ]
+        if len(fits) != 1:
+            continue
+        target = fits[0]
+        if (identity, target) in adjacent and (target, identity) in adjacent:
+            continue  # they answer each other: two people
+        members[target].absorb(members.pop(identity))
+
+
+def _adjacent_labels(turns: list[_Turn]) -> set[tuple[str, str]]:
+    """Pairs of labels (upper case) where one speaks straight after the other."""
+    pairs: set[tuple[str, str]] = set()
+    spoken = [t for t in turns if t.text]
+    for a, b in pairwise(spoken):
+        if a.section == b.section and a.label.upper() != b.label.upper():
+            pairs.add((a.label.upper(), b.label.upper()))
+    return pairs
+
+
+def _display(label: str) -> str:
+    """How a label reads in prose: "TOMAS REYES" -> "Tomas Reyes", "ANGUS McKENZIE" ->
+    "Angus McKenzie"; a label already in mixed case ("Ilse Brandt") is kept."""
+    if label.isupper():
+        return readable(label)
+    out = []
+    for token in label.split(" "):
+        prefix = re.match(r"^(?:Mc|Mac)(?=[A-Z]{2})", token)
+        if prefix:
+            out.append(prefix.group(0) + readable(token[prefix.end() :]))
+        else:
+            out.append(readable(token) if token.isupper() and len(token) > 1 else token)
+    return " ".join(out)
+
+
+def _name_from_text(document: Document, cast: list[CastMember], intros: list[str]) -> None:
+    """Full names, titles and first names the text gives each speaker become aliases.
+
+    Screenplay introductions in capitals ("TOMAS REYES (30s)", "MR. HOBBS (70s)", "THE
+    REVEREND ALISTAIR PIKE, minister") join the one speaker whose cue begins or ends
+    them; then every name form in the dialogue and action ("Mr. Reyes", "Captain
+    Brandt", "Dave") is grouped with the speakers by the same rules as prose names,
+    and kept only where it lands on exactly one speaker.
+    """
+    groups: list[list[NameForm]] = []
+    for member in cast:
+        forms = []
+        for alias in member.aliases:
+            form = parse_name(_plain(_ageless(speaker_label(alias))))
+            if form.words and form.text not in [f.text for f in forms]:
+                forms.append(form)
+        groups.append(forms)
+    action = [b.text for b in document.blocks if b.kind in NARRATIVE_KINDS]
+    for text in [*intros, *action]:
+        for match in _CAPS_INTRO_RE.finditer(text):
+            _attach_intro(match.group(1), cast, groups)
+    texts = [
+        (index, block.text)
+        for index, block in enumerate(document.blocks)
+        if block.kind in NARRATIVE_KINDS | SPOKEN_KINDS
+    ]
+    scan = scan_names(texts)
+    forms = [f for f in scan.forms.values() if not f.role and f.words]
+    people, _ = cluster_names(forms, pronouns=scan.pronouns(), anchors=groups)
+    for member, person, group in zip(cast, people, groups, strict=False):
+        labels = {f.text for f in group}  # the cues themselves, already aliases
+        for form in person.forms:
+            if form.text in labels:
+                continue
+            if form.text not in member.aliases and form.text.upper() not in {
+                a.upper() for a in member.aliases
+            }:
+                member.aliases.append(form.text)
+        if not member.role:
+            fullest = best_name(person.forms)
+            if len(fullest.split(" ")) > len(member.name.split(" ")):
+                member.name = _display(fullest)
+
+
+def _ageless(label: str) -> str:
+    """ "YOUNG NORA" -> "NORA": an age is not part of the name."""
+    first, _, rest = label.partition(" ")
+    return rest if rest and first.lower() in YOUTH_AGE_PREFIXES else label
+
+
+def _plain(label: str) -> str:
+    """A label as name words: "MR. FENWICK" -> "MR. FENWICK"; "STORMY DAVE" kept."""
+    return collapse_spaces(re.sub(r"[^\w.'\u2019\- ]+", " ", label))
+
+
+def _attach_intro(text: str, cast: list[CastMember], groups: list[list[NameForm]]) -> None:
+    form = parse_name(re.sub(r"^THE\s+", "", collapse_spaces(text)))
+    tokens = [w.upper().rstrip(".") for w in form.words]
+    if tokens and tokens[0].lower() in YOUTH_AGE_PREFIXES and len(tokens) > 1:
+        tokens = tokens[1:]
+    if not tokens or not all(re.search(r"[A-Z]{2}", t) for t in tokens):
+        return
+    starts, ends = [], []
+    for position, forms in enumerate(groups):
+        for label in forms:
+            cue = [w.upper().rstrip(".") for w in label.words]
+            if not cue:
+                continue
+            if tokens[: len(cue)] == cue:
+                starts.append(position)
+            elif tokens[-len(cue) :] == cue:
+                ends.append(position)
+    fits = sorted(set(starts)) or sorted(set(ends))
+    if len(fits) == 1 and text not in [f.text for f in groups[fits[0]]]:
+        groups[fits[0]].append(form)
+        member = cast[fits[0]]
+        if form.text not in member.aliases:
+            member.aliases.append(form.text)
+
+
+def _name_roles_from_vocatives(
+    cast: list[CastMember], turns: list[_Turn], lower_text: Counter[str]
+) -> None:
+    """A speaker labelled by a role ("DISPATCHER") is the person the others address by
+    a personal name in the turns next to theirs ("No, Sheila."), when every time that
+    name is said (set off by a comma) the role speaker is the one answered or
+    answering, and the name is nobody else's and not a word the text writes in lower
+    case ("Lovely.")."""
+    by_label = {a.upper(): m for m in cast for a in [speaker_label(x) for x in m.aliases]}
+    roles = [m for m in cast if _is_role(m.aliases[0])]
+    if not roles:
+        return
+    known = {w.lower() for m in cast for a in m.aliases for w in re.findall(r"[^\W\d_]+", a)}
+    spoken = [t for t in turns if t.text]
+    seen: dict[str, list[CastMember | None]] = {}
+    for position, turn in enumerate(spoken):
+        speaker = by_label.get(turn.label.upper())
+        neighbours = [
+            by_label.get(other.label.upper())
+            for other in spoken[max(0, position - 1) : position + 2]
+            if other is not turn and other.section == turn.section
+        ]
+        for vocative in find_vocatives(turn.text):
+            if not vocative.strong or vocative.name.lower() in known:
+                continue
+            if any(lower_text[w.lower()] for w in vocative.name.split()):
+                continue
+            addressed = list(
+                {
+                    id(m): m for m in neighbours if m is not None and m is not speaker and m.role
+                }.values()
+            )
+            seen.setdefault(vocative.name, []).append(addressed[0] if len(addressed) == 1 else None)
+    for name, targets in seen.items():
+        target = targets[0]
+        if target is not None and all(t is target for t in targets) and name not in target.aliases:
+            target.aliases.append(name)
+
+
+def _is_role(label: str) -> bool:
+    words_ = [w.lower() for w in re.findall(r"[^\W\d_]+", speaker_label(label))]
+    return bool(words_) and words_[-1] in ROLE_NOUNS
+
+
+# --- Subtitles without speaker labels: people known from being addressed ------------------
+
+MIN_VOCATIVES = 2
+
+
+def _vocative_cast(document: Document) -> list[CastMember]:
+    """Characters of unlabelled subtitles: the names people are addressed by.
+
+    A name counts when it is addressed at least twice, at least once set off by a
+    comma ("Anna, wait!", "Go home, Jonas."), or once with a title ("Please, Mr.
+    Weber."), and the text never writes it in lower case. Confidence stays low: nobody
+    is ever labelled as speaking.
+    """
+    lower_text = _lower_words(document)
+    counts: Counter[str] = Counter()
+    strong: Counter[str] = Counter()
+    first: dict[str, tuple[int, str]] = {}
+    for index, block in enumerate(document.blocks):
+        if block.kind not in SPOKEN_KINDS:
+            continue
+        for vocative in find_vocatives(block.text):
+            counts[vocative.name] += 1
+            strong[vocative.name] += int(vocative.strong)
+            first.setdefault(vocative.name, (index, block.text))
+    names = []
+    for name in counts:
+        form = parse_name(name)
+        if any(lower_text[w.lower()] for w in form.words):
+            continue
+        if strong[name] and (counts[name] >= MIN_VOCATIVES or form.titles):
+            names.append(form)
+    people, _ = cluster_names(names)
+    cast = []
+    for person in people:
+        forms = [f.text for f in person.forms]
+        total = sum(counts[f] for f in forms)
+        index, line = min(first[f] for f in forms)
+        member = CastMember(best_name(person.forms), forms, index, counts_mentions=True)
+        member.confidence = round(min(0.55, 0.3 + 0.05 * sum(strong[f] for f in forms)), 2)
+        member.description = (
+            f"Addressed by name {total} time{'s' if total != 1 else ''}, first in “{line}” "
+            "The subtitles do not say who speaks, so this character is inferred from "
+            "being spoken to."
+        )
+        cast.append(member)
+    _count_spoken_mentions(document, cast)
+    return cast
+
+
+def _count_spoken_mentions(document: Document, members: list[CastMember]) -> None:
+    """Mentions in what is said, for casts known only from speech (unlabelled subtitles)."""
+    for member in members:
+        pattern = name_regex(member.aliases)
+        if pattern is None:
+            continue
+        for block in document.blocks:
+            if block.kind in SPOKEN_KINDS:
+                hits = len(pattern.findall(block.text))
+                if hits:
+                    member.mentions[block.section] += hits
+
+
+# --- Story packs ---------------------------------------------------------------------------
 
 
 def _pack_cast(document: Document) -> list[CastMember]:
@@ -126,119 +552,84 @@ def _pack_cast(document: Document) -> list[CastMember]:
     return members
 
 
+# --- Prose --------------------------------------------------------------------------------
+
+
 def _prose_cast(document: Document) -> list[CastMember]:
-    """Names from speech attributions and honorifics, merged into people."""
-    blocks = [b for b in document.blocks if b.kind in NARRATIVE_KINDS | SPOKEN_KINDS]
-    text = "\n".join(block.text for block in blocks)
-    forms: Counter[str] = Counter()
-    for pattern in (_NAME_AFTER_VERB_RE, _NAME_BEFORE_VERB_RE, _HONORIFIC_NAME_RE):
-        for match in pattern.finditer(text):
-            form = _clean_name(match.group(1) if pattern.groups else match.group(0))
-            if form:
-                forms[form] += 1
-    forms.update(_full_names(forms, text))
-    people = _cluster_forms(sorted(forms), text)
-    members = []
-    for aliases in people:
-        pattern = name_regex(aliases)
-        first = next(
-            (i for i, b in enumerate(document.blocks) if pattern and pattern.search(b.text)), 0
+    """People found by evidence in the paragraphs (see `people`), with their quotes."""
+    texts = [
+        (index, block.text)
+        for index, block in enumerate(document.blocks)
+        if block.kind in NARRATIVE_KINDS | SPOKEN_KINDS
+    ]
+    pairs: list[tuple[CastMember, ProsePerson]] = []
+    for person in find_people(texts):
+        member = CastMember(
+            best_name(person.person.forms),
+            list(dict.fromkeys(person.forms)),
+            person.evidence.first_block,
+            counts_mentions=True,
+            narrator=person.narrator,
+            role=person.role,
         )
-        members.append(CastMember(_best_name(aliases), aliases, first, counts_mentions=True))
-    _count_mentions(document, members)
-    members = [m for m in members if sum(m.mentions.values()) >= MIN_PROSE_MENTIONS]
+        pairs.append((member, person))
+    _count_mentions(document, [member for member, _ in pairs])
+    for member, _ in pairs:
+        if member.narrator:
+            _count_narrator(document, member)
+    pairs = [(m, p) for m, p in pairs if sum(m.mentions.values()) or m.narrator]
+    members = [member for member, _ in pairs]
     _attribute_quotes(document, members)
+    for member, person in pairs:
+        member.confidence = _prose_confidence(member, person)
+        if member.narrator:
+            member.description = _narrator_description(document, member)
     return members
 
 
-def _full_names(forms: Counter[str], text: str) -> Counter[str]:
-    """ "Nadia" said something, and the narration once calls her "Nadia Brandt"."""
-    found: Counter[str] = Counter()
-    for form in forms:
-        if " " in form:
-            continue
-        for match in re.finditer(rf"\b{re.escape(form)}\s+({_NAME_WORD})\b", text):
-            surname = match.group(1)
-            lowered = surname.lower()
-            if lowered not in STOPWORDS and lowered not in CALENDAR_WORDS | SPEECH_VERBS:
-                found[f"{form} {surname}"] += 1
-    return found
+def _count_narrator(document: Document, member: CastMember) -> None:
+    """A first-person narrator is mentioned by every "I", "me" and "my" of the narration."""
+    for section, blocks in blocks_by_section(document).items():
+        for block in blocks:
+            if block.kind not in NARRATIVE_KINDS:
+                continue
+            outside = re.sub(r"“[^”]*”|\"[^\"]*\"", " ", block.text)
+            count = sum(1 for w in words(outside) if w.lower() in FIRST_PERSON and w != "i")
+            if count:
+                member.mentions[section] += count
 
 
-def _clean_name(form: str) -> str:
-    """Drop sentence-start words ("Then Elena" -> "Elena"); refuse non-names."""
-    tokens = collapse_spaces(form).split(" ")
-    while tokens and tokens[0].lower().rstrip(".") in STOPWORDS:
-        tokens.pop(0)
-    if not tokens:
-        return ""
-    if len(tokens) == 1 and tokens[0].lower().rstrip(".") in HONORIFICS:
-        return ""
-    if any(token.lower() in CALENDAR_WORDS or token.lower() in STOPWORDS for token in tokens):
-        return ""
-    return " ".join(tokens)
+def _narrator_description(document: Document, member: CastMember) -> str:
+    pattern = name_regex(member.aliases)
+    for block in document.blocks:
+        if block.kind in NARRATIVE_KINDS and pattern is not None:
+            for quote in quotes_in(block.text):
+                if pattern.search(quote):
+                    return (
+                        f"The narrator, who tells the story as “I”; others call them "
+                        f"{member.name} (“{quote}”)."
+                    )
+    return f"The narrator, who tells the story as “I”; others call them {member.name}."
 
 
-def _cluster_forms(forms: list[str], text: str) -> list[list[str]]:
-    """Group name forms into people.
-
-    1. Full names (two words, no honorific) are people.
-    2. "Mr. Vargas" joins the only full name ending in "Vargas", unless another
-       honorific is also used with that surname (Mr. and Mrs. Bennet are two people);
-       otherwise it is a person of its own.
-    3. A single word joins the only person whose name starts or ends with it
-       ("Elena" -> "Elena Vargas", "Okafor" -> "Dr. Okafor").
-    4. Anything left is a person of its own.
-    """
-    full = [f for f in forms if len(f.split(" ")) >= 2 and not _honorific(f)]
-    people: dict[str, list[str]] = {name: [name] for name in full}
-    titled = [f for f in forms if _honorific(f) and len(f.split(" ")) >= 2]
-    titled_surnames = Counter(f.split(" ")[-1] for f in titled)
-    for form in titled:
-        last = form.split(" ")[-1]
-        matches = [n for n in full if n.split(" ")[-1] == last]
-        if len(matches) == 1 and titled_surnames[last] == 1:
-            people[matches[0]].append(form)
-        else:
-            people.setdefault(form, [form])
-    for form in forms:
-        if " " in form or form in people:
-            continue
-        matches = [n for n in people if form in _plain_tokens(n)[:1] + _plain_tokens(n)[-1:]]
-        if len(matches) == 1:
-            people[matches[0]].append(form)
-        else:
-            people.setdefault(form, [form])
-    # A first name used on its own in the text also names its full-name person.
-    for name, aliases in people.items():
-        first = name.split(" ")[0]
-        if " " in name and first not in aliases and re.search(rf"\b{re.escape(first)}\b", text):
-            holders = [n for n in full if n.split(" ")[0] == first]
-            if len(holders) == 1:
-                aliases.append(first)
-    return list(people.values())
-
-
-def _honorific(form: str) -> str:
-    first = form.split(" ")[0].lower().rstrip(".")
-    return first if first in HONORIFICS else ""
-
-
-def _plain_tokens(form: str) -> list[str]:
-    """Name words without the honorific: "Dr. Ada Okafor" -> ["Ada", "Okafor"]."""
-    tokens = form.split(" ")
-    return tokens[1:] if _honorific(form) else tokens
-
-
-def _best_name(aliases: list[str]) -> str:
-    """The fullest form: "Elena Vargas" over "Ms. Vargas" over "Elena" or "Vargas"."""
-
-    def rank(form: str) -> tuple[int, int, str]:
-        size = len(form.split(" "))
-        kind = 2 if size == 1 else 1 if _honorific(form) else 0
-        return (kind, -size, form)
-
-    return min(aliases, key=rank)
+def _prose_confidence(member: CastMember, person: ProsePerson) -> float:
+    """How sure the evidence makes us, from 0.3 to 0.95:
+    0.5, +0.15 for a title or full name, +0.15 for two or more strong signs (title,
+    speech verb, "who", being addressed), +0.15 for quoted lines; a narrator known
+    only by vocatives stays at 0.6, and someone mentioned once at most 0.55."""
+    if member.narrator and not member.lines:
+        return 0.6
+    evidence = person.evidence
+    score = 0.5
+    if evidence.titled or person.person.is_full:
+        score += 0.15
+    if evidence.strong >= 2:
+        score += 0.15
+    if member.lines:
+        score += 0.15
+    if evidence.count < 2:
+        score = min(score, 0.55)
+    return round(max(0.3, min(0.95, score)), 2)
 
 
 def _count_mentions(document: Document, members: list[CastMember]) -> None:
@@ -264,42 +655,75 @@ def _count_mentions(document: Document, members: list[CastMember]) -> None:
 
 
 def _attribute_quotes(document: Document, members: list[CastMember]) -> None:
-    """Quotes in a paragraph belong to the one person a speech verb names there, or,
-    with no such verb, to the only person the paragraph names at all (two sieves of
-    the rule-based attribution in the research notes)."""
-    patterns = [(name_regex(member.aliases), member) for member in members]
+    """Each quotation goes to its speaker, by the sieves of rule-based quote attribution
+    (research notes §1.2):
+
+    1. the clause around it names someone with a speech verb: `"...," said Elena`,
+       `"...," Silas Penrose said`, `Ada said, "..."` (but not `Jack's mother tells
+       Wren, "..."`, where Wren is spoken to);
+    2. a pronoun attribution (`"...," she said`) or no attribution at all continues
+       the last speaker of the paragraph;
+    3. otherwise the only person the paragraph names outside its quotations.
+    """
+    patterns = [(pattern, member) for member in members if (pattern := name_regex(member.aliases))]
     for block in document.blocks:
         if block.kind not in NARRATIVE_KINDS:
             continue
-        quotes = quotes_in(block.text)
-        if not quotes:
+        text = block.text
+        spans = [m for m in _RAW_QUOTE_RE.finditer(text) if _is_speech(m.group(1) or m.group(2))]
+        if not spans:
             continue
-        outside = re.sub(r"“[^”]*”|\"[^\"]*\"", " | ", block.text)
-        speakers = {
-            id(member): member
-            for pattern, member in patterns
-            if pattern and _attributed(outside, pattern)
-        }
-        if not speakers:
-            speakers = {
-                id(member): member
-                for pattern, member in patterns
-                if pattern and pattern.search(outside)
-            }
-        if len(speakers) == 1:
-            member = next(iter(speakers.values()))
-            member.lines.extend((block.section, quote) for quote in quotes)
-            member.spoken_sections.add(block.section)
+        outside = _RAW_QUOTE_RE.sub(" | ", text)
+        named = [member for pattern, member in patterns if pattern.search(outside)]
+        previous: CastMember | None = None
+        for position, match in enumerate(spans):
+            start = spans[position - 1].end() if position else 0
+            end = spans[position + 1].start() if position + 1 < len(spans) else len(text)
+            after = re.split(r"(?<=[.!?])\s", text[match.end() : end], maxsplit=1)[0]
+            before = re.split(r"[.!?]\s", text[start : match.start()])[-1]
+            quote = collapse_spaces(match.group(1) or match.group(2))
+            # `"...," said Elena` attributes; `"... by ten." Wren says no.` starts anew.
+            continues = quote[-1:] != "." or after.lstrip()[:1].islower()
+            speaker = (_speaker_in(after, patterns, opening=True) if continues else None) or (
+                _speaker_in(before, patterns, opening=False)
+            )
+            if speaker is None:
+                speaker = previous or (named[0] if len(named) == 1 else None)
+            if speaker is None:
+                continue
+            previous = speaker
+            for line in quotes_in(f"\u201c{quote}\u201d"):
+                speaker.lines.append((block.section, line))
+            speaker.spoken_sections.add(block.section)
 
 
-def _attributed(text: str, pattern: re.Pattern[str]) -> bool:
-    for match in pattern.finditer(text):
-        before = text[: match.start()].split()[-1:]
-        after = text[match.end() :].split()[:1]
-        near = [word.strip(",.;:!?").lower() for word in before + after]
-        if any(word in SPEECH_VERBS for word in near):
-            return True
-    return False
+def _is_speech(quote: str) -> bool:
+    """Quotations that are speech end in punctuation inside the marks ("No,") or run to
+    four words with a lower-case one. A name or title in quotation marks ("Forgotten
+    Hands", called her "Finch") is not something said."""
+    quote = collapse_spaces(quote)
+    said = words(quote)
+    return quote[-1:] in ".,!?…—-" or (len(said) >= 4 and any(w[0].islower() for w in said))
+
+
+def _speaker_in(
+    clause: str, patterns: list[tuple[re.Pattern[str], CastMember]], *, opening: bool
+) -> CastMember | None:
+    """The one person a clause names next to a speech verb: "Elena said" anywhere, or
+    "said Elena" straight after the quotation (`opening`)."""
+    found: list[CastMember] = []
+    for pattern, member in patterns:
+        for match in pattern.finditer(clause):
+            after = clause[match.end() :].split()[:1]
+            before = clause[: match.start()].split()
+            if any(w.strip(",.;:!?").lower() in SPEECH_VERBS for w in after):
+                found.append(member)
+                break
+            if opening and 0 < len(before) <= 2 and before[-1].strip(",").lower() in SPEECH_VERBS:
+                found.append(member)
+                break
+    unique = list({id(m): m for m in found}.values())
+    return unique[0] if len(unique) == 1 else None
 
 
 def assign_tiers(members: list[CastMember]) -> dict[int, str]:

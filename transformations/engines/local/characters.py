@@ -11,8 +11,9 @@ import re
 from collections import Counter
 from statistics import mean
 
-from transformations.engines.local.cast import CastMember, assign_tiers, find_cast
+from transformations.engines.local.cast import CastMember, assign_tiers
 from transformations.engines.local.lexicon import CONFESSION_MARKERS, HONORIFICS, ROLE_WORDS
+from transformations.engines.local.memo import cast_for
 from transformations.engines.local.text import (
     NARRATIVE_KINDS,
     SPOKEN_KINDS,
@@ -36,17 +37,19 @@ _SELF_INTRO_RE = re.compile(
 
 def character_key_base(name: str) -> str:
     """Lower-case slug of the first name: "Elena Vargas" -> "elena", "Mrs. Abernathy" ->
-    "abernathy". A role ("Old Man", "Customer 2") keeps its whole name: "old-man"."""
-    tokens = [t for t in re.split(r"\s+", name.strip()) if t]
+    "abernathy", "The Glazier" -> "glazier". A role ("Old Man", "Customer 2") keeps its
+    whole name: "old-man"."""
+    tokens = [t for t in re.split(r"\s+", re.sub(r"^the\s+", "", name.strip(), flags=re.I)) if t]
     lowered = [t.lower().strip(".#") for t in tokens]
-    if any(token in ROLE_WORDS for token in lowered):
+    titled = len(tokens) > 1 and lowered[0] in HONORIFICS  # "Doctor Singh" is "singh"
+    if not titled and any(token in ROLE_WORDS for token in lowered):
         return slugify(name) or "character"
     named = [t for t, low in zip(tokens, lowered, strict=True) if low not in HONORIFICS]
     return slugify((named or tokens)[0]) or slugify(name) or "character"
 
 
 def sketch_characters(document: Document, identity: Identity) -> list[CharacterSketch]:
-    cast = find_cast(document)
+    cast = cast_for(document)  # computed once per document, shared with stages 1 and 2
     if not cast:
         return []
     tiers = assign_tiers(cast)
@@ -67,7 +70,9 @@ def sketch_characters(document: Document, identity: Identity) -> list[CharacterS
                 key=keys[id(member)],
                 name=member.name,
                 description=member.description or _describe(document, member, display),
-                aliases=[a for a in member.aliases if a.lower() != member.name.lower()],
+                aliases=list(
+                    dict.fromkeys(a for a in member.aliases if a.lower() != member.name.lower())
+                ),
                 importance=member.importance,
                 tier=tiers[id(member)],
                 first_section=member.sections[0] if member.sections else 0,
@@ -75,6 +80,7 @@ def sketch_characters(document: Document, identity: Identity) -> list[CharacterS
                 secret_info=member.secret_info or _implied_secret(member, spoken_order),
                 chat_persona=_persona(member, name_words, places),
                 sample_lines=_sample_lines(member, identity.keywords),
+                confidence=member.confidence,
             )
         )
     if document.pack is None:

@@ -222,3 +222,42 @@ IMAGE_STYLES = {
     "nonfiction": "editorial illustration, clean shapes and clear light",
     "drama": "cinematic painterly illustration, natural light, muted film grain",
 }
+
+# Places. A capitalised phrase ending in one of these nouns names a place by itself
+# ("Saltmarsh Lane", "The Crown Hotel", "Blackwater Ford"); stage 0's screenplay
+# PLACE_WORDS are added where the lists are used.
+PLACE_NOUNS = word_set(
+    """square hotel inn pub tavern tower castle river lake mountain mountains palace museum
+    cathedral chapel abbey priory college university bay island isle village town city
+    manor farm farmhouse gardens garden woods wood forest hill hills valley vale coast port
+    airport cemetery churchyard prison temple court lane road street avenue close crescent
+    drive way row terrace place parade quay wharf dock docks harbour harbor pier jetty marina
+    bridge ford point head headland ness cliff cliffs path trail moor heath common green park
+    market allotments lighthouse mill works yard field fields meadow orchard shore beach
+    sands station terminus depot ward hospital clinic school academy library theatre theater
+    cinema hall chambers house cottage lodge hut barn estate ruins rocks narrows strait
+    sound firth loch glen fell pass gate gates creek canyon desert plain plains springs
+    falls well wells cross market-place esplanade promenade arcade mall centre center
+    office bakery church kirk manse vicarage rectory monastery convent fort camp base
+    observatory embassy flats apartments mansions towers light"""
+)
+# First words that make a capitalised phrase a place ("Port Kells", "Rua das Flores").
+PLACE_PREFIXES = word_set(
+    """port mount mt lake fort cape isle glen loch saint st new north south east west upper
+    lower great little rua calle via avenida plaza piazza cerro monte san santa sao rue
+    bad ben strath kirk"""
+)
+# Organisations and institutions: "Wren Maritime", "the Royal Geographical Society".
+ORG_WORDS = word_set(
+    """company co ltd limited inc plc llc corp corporation council society association
+    committee maritime holdings bank party navy admiralty ministry department police
+    coastguard group trust foundation institute agency government parliament board times
+    news gazette herald press radio tv television series episode show podcast club union
+    brothers sons partners federation league authority commission service services"""
+)
+# Too broad to be where a scene happens, or not places at all.
+BROAD_PLACES = word_set(
+    """africa europe asia america americas antarctica oceania world earth heaven hell
+    internet"""
+)
+HOLIDAY_WORDS = word_set("eve midwinter midsummer christmas easter new-year hogmanay day night")

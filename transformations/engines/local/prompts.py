@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from transformations.engines.local.lexicon import IMAGE_STYLES, PALETTES
+from transformations.engines.local.memo import tokens
 from transformations.engines.local.text import join_names, lower_words, place_phrase
 from transformations.ingest.text import sentences, shorten
 from transformations.pipeline.types import (
@@ -19,6 +20,7 @@ from transformations.pipeline.types import (
     Document,
     DraftedCard,
     Identity,
+    ImagePrompt,
     LocationSketch,
     Plan,
     World,
@@ -103,10 +105,12 @@ class CardContext:
         by_key = {c.key: c for c in world.characters}
         characters = [by_key[k] for k in card.character_keys if k in by_key]
         location = next((loc for loc in world.locations if loc.key == card.location_key), None)
-        sections = [s for s in document.sections if s.index in set(card.sections)]
-        first = sections[0] if sections else None
-        text_words = {w for line in lines for w in lower_words(line.text)}
-        text_words |= {w for beat in beats for w in lower_words(beat)}
+        wanted = set(card.sections)
+        sections = [s for s in document.sections if s.index in wanted]
+        int_ext, time_of_day = _when_and_how(document, sections)
+        text_words: set[str] = set()
+        for text in [*(line.text for line in lines), *beats]:
+            text_words |= tokens(text)
         unlocked: list[str] = []
         for earlier in previous:
             unlocked += [k for k in earlier.chat_unlocked_keys if k not in unlocked]
@@ -116,8 +120,8 @@ class CardContext:
             identity=identity,
             characters=characters,
             location=location,
-            int_ext=first.int_ext if first else "",
-            time_of_day=first.time_of_day if first else "",
+            int_ext=int_ext,
+            time_of_day=time_of_day,
             lines=lines,
             beats=beats,
             card_keywords=[k for k in identity.keywords if k in text_words],
@@ -126,6 +130,18 @@ class CardContext:
             and any(p.location_key == card.location_key for p in previous),
             is_last=card.day_index == len(plan.cards),
         )
+
+
+def _when_and_how(document: Document, sections: list) -> tuple[str, str]:
+    """INT/EXT and time of day of the card's first scene (not its title page or a shot)."""
+    from transformations.engines.local.places import scene_place
+
+    for section in sections:
+        place = scene_place(section)
+        if place.key:
+            return place.int_ext, place.time_of_day
+    first = sections[0] if sections else None
+    return (first.int_ext, first.time_of_day) if first else ("", "")
 
 
 def _where(context: CardContext) -> str:
@@ -161,38 +177,57 @@ def scene_description(context: CardContext) -> str:
         text = f"“{context.card.title}”, with {who}."
     else:
         text = f"“{context.card.title}”."
-    if context.location and context.location.description:
-        text += f" {shorten(context.location.description, 30)}"
+    description = context.location.description if context.location else ""
+    if description:
+        text += f" {shorten(description, 30)}"
+    if context.key_beat and context.key_beat not in description:
+        text += f" {_sentence(shorten(context.key_beat, 30))}"
     return text
 
 
-def image_prompt(context: CardContext) -> str:
-    """Specific enough to paint: the place and its light, who is there and how they
-    look, the moment, the story's mood and palette."""
-    parts = []
+def image_prompt_parts(context: CardContext) -> ImagePrompt:
+    """The image prompt as parts: who and what (subject), where and in what light
+    (setting), the story's mood, its palette and the book's style."""
     if context.location:
-        setting = {"INT": "Interior of", "EXT": "Exterior of"}.get(context.int_ext, "Scene at")
+        frame = {"INT": "Interior of", "EXT": "Exterior of"}.get(context.int_ext, "Scene at")
         light = _LIGHT.get(context.time_of_day, "natural light")
-        parts.append(f"{setting} {context.place_text}, {light}.")
+        setting = f"{frame} {context.place_text}, {light}."
         if context.location.description:
-            parts.append(shorten(context.location.description, 30))
-    elif context.characters and not context.key_beat:
-        about = join_names(context.card_keywords[:2])
-        names = join_names([c.name for c in context.characters[:3]])
-        parts.append(f"{names} in conversation" + (f" about {about}." if about else "."))
+            setting += f" {_sentence(shorten(context.location.description, 30))}"
     else:
-        parts.append(f"A moment from “{context.card.title}”.")
+        light = _LIGHT.get(context.time_of_day, "natural light")
+        setting = f"A setting from “{context.card.title}”, {light}."
+    subject_parts = []
     for character in context.characters[:3]:
         look = appearance(character)
-        if look:
-            parts.append(_sentence(f"{character.name}{look}"))
+        subject_parts.append(_sentence(f"{character.name}{look}") if look else "")
+    subject_parts = [part for part in subject_parts if part]
     if context.key_beat:
-        parts.append(f"The moment: {shorten(context.key_beat, 30)}")
+        subject_parts.append(f"The moment: {_sentence(shorten(context.key_beat, 30))}")
+    elif context.characters:
+        about = join_names(context.card_keywords[:2])
+        names = join_names([c.name for c in context.characters[:3]])
+        subject_parts.append(f"{names} in conversation" + (f" about {about}." if about else "."))
+    else:
+        subject_parts.append(f"A moment from “{context.card.title}”.")
     tones = context.identity.tone_tags or ["understated"]
-    palette = PALETTES.get(tones[0], PALETTES["understated"])
-    parts.append(f"Mood: {', '.join(tones)}. Palette: {palette}.")
-    parts.append("No text, captions or lettering in the image.")
-    return " ".join(parts)
+    return ImagePrompt(
+        subject=" ".join(subject_parts),
+        setting=setting,
+        mood=", ".join(tones),
+        palette=PALETTES.get(tones[0], PALETTES["understated"]),
+        style=image_style(context.identity),
+    )
+
+
+def image_prompt(context: CardContext, parts: ImagePrompt | None = None) -> str:
+    """Specific enough to paint: the place and its light, who is there and how they
+    look, the moment, the story's mood and palette."""
+    parts = parts or image_prompt_parts(context)
+    return (
+        f"{parts.setting} {parts.subject} Mood: {parts.mood}. Palette: {parts.palette}. "
+        f"Style: {parts.style}. No text, captions or lettering in the image."
+    )
 
 
 _APPOSITIVE_START_RE = re.compile(
@@ -244,6 +279,21 @@ _WORD_QUESTIONS = (
 )
 
 
+_MOMENT_QUESTIONS = (
+    "“{beat}” What does that moment tell us about {who}?",
+    "“{beat}” Why do you think it happens at {place}, and not somewhere else?",
+    "“{beat}” What would you have done in {who}'s place?",
+)
+
+
+def _beat_for_question(context: CardContext) -> str:
+    """The key beat, quoted whole when it is a short sentence that names someone here."""
+    beat = context.key_beat.strip()
+    if not beat or len(beat.split()) > 28:
+        return ""
+    return beat if beat.endswith((".", "!", "?", "…")) else f"{beat}."
+
+
 def discussion_questions(context: CardContext) -> list[str]:
     """Two or three questions naming this card's people, place and words.
 
@@ -265,6 +315,19 @@ def discussion_questions(context: CardContext) -> list[str]:
             else f"Why does {asked.name} need to ask it now?"
         )
         candidates.append(f'{asked.name} asks, "{shorten(asked.text, 20)}" {follow}')
+    beat = _beat_for_question(context)
+    if beat and (lead or context.location):
+        usable = [
+            t
+            for t in _MOMENT_QUESTIONS
+            if ("{place}" not in t or context.location) and ("{who}" not in t or lead)
+        ]
+        template = usable[day % len(usable)]
+        beat_words = set(lower_words(beat))
+        actor = next(
+            (c.name for c in leads if set(lower_words(c.name)) & beat_words), lead
+        )  # the question asks about whoever the moment shows
+        candidates.append(template.format(beat=beat, who=actor, place=context.place_text))
     if lead and other:
         template = _RELATIONSHIP_QUESTIONS[day % len(_RELATIONSHIP_QUESTIONS)]
         candidates.append(template.format(a=lead, b=other))

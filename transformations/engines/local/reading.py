@@ -6,10 +6,13 @@ themselves go into `Reading.facts` so later stages (and staff) can check them.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from statistics import mean
 
-from transformations.engines.local.cast import CastMember, find_cast
+from transformations.engines.local.cast import CastMember
+from transformations.engines.local.confidence import text_confidence
+from transformations.engines.local.keywords import keyphrases
 from transformations.engines.local.lexicon import (
     CALENDAR_WORDS,
     GENRES,
@@ -24,7 +27,8 @@ from transformations.engines.local.lexicon import (
     THEMES,
     TONES,
 )
-from transformations.engines.local.places import sketch_locations
+from transformations.engines.local.memo import cast_for, locations_for
+from transformations.engines.local.places import scene_place
 from transformations.engines.local.text import (
     NARRATIVE_KINDS,
     SPOKEN_KINDS,
@@ -41,7 +45,7 @@ from transformations.engines.local.text import (
     without_quotes,
 )
 from transformations.ingest.text import sentences, shorten, word_count, words
-from transformations.pipeline.types import Document, Identity, Reading, SourceType
+from transformations.pipeline.types import BlockKind, Document, Identity, Reading, SourceType
 
 MAX_KEYWORDS = 12
 MAX_TONES = 3
@@ -49,7 +53,7 @@ _SCRIPT_WORDS = frozenset({"int", "ext", "cont'd", "contd", "o.s", "v.o", "beat"
 
 
 def read_document(document: Document) -> Reading:
-    cast = find_cast(document)
+    cast = cast_for(document)
     facts = measure(document, cast)
     lead = lead_names(cast)
     return Reading(
@@ -57,6 +61,7 @@ def read_document(document: Document) -> Reading:
         voice_notes=_voice_notes(facts),
         logline=_logline(document, lead),
         facts=facts,
+        confidence=text_confidence(document, int(facts["word_count"])),
     )
 
 
@@ -72,9 +77,22 @@ def measure(document: Document, cast: list[CastMember]) -> dict[str, float | int
     narration = without_quotes(narrative)
     narrative_sentences = [s for s in sentences(narration) if words(s)]
     speaking = [member for member in cast if member.lines]
+    places = [scene_place(s) for s in document.sections]
     facts: dict[str, float | int | str] = {
         "section_count": len(document.sections),
-        "scene_count": sum(1 for s in document.sections if s.kind == "scene"),
+        "scene_count": sum(
+            1
+            for s, p in zip(document.sections, places, strict=True)
+            if s.kind == "scene" and not p.shot
+        ),
+        "shot_count": sum(1 for p in places if p.shot),
+        "act_count": len(
+            {
+                b.text.strip().lower()
+                for b in blocks
+                if b.kind == BlockKind.HEADING and _ACT_RE.match(b.text)
+            }
+        ),
         "word_count": total_words,
         "dialogue_ratio": round(spoken_words / total_words, 3) if total_words else 0.0,
         "dialogue_lines": len(spoken),
@@ -86,11 +104,11 @@ def measure(document: Document, cast: list[CastMember]) -> dict[str, float | int
         "exclamation_lines": sum(1 for text in spoken if "!" in text),
         "speaking_characters": len(speaking),
         "character_count": len(cast),
-        "location_count": len({s.location.lower() for s in document.sections if s.location}),
-        "interior_scenes": sum(1 for s in document.sections if "INT" in s.int_ext),
-        "exterior_scenes": sum(1 for s in document.sections if "EXT" in s.int_ext),
-        "day_scenes": sum(1 for s in document.sections if _is_day(s.time_of_day)),
-        "night_scenes": sum(1 for s in document.sections if _is_night(s.time_of_day)),
+        "location_count": len({p.key for p in places if p.key}),
+        "interior_scenes": sum(1 for p in places if "INT" in p.int_ext),
+        "exterior_scenes": sum(1 for p in places if "EXT" in p.int_ext),
+        "day_scenes": sum(1 for p in places if _is_day(p.time_of_day)),
+        "night_scenes": sum(1 for p in places if _is_night(p.time_of_day)),
     }
     facts.update(_point_of_view(narration))
     facts.update(_tense(narration))
@@ -99,6 +117,9 @@ def measure(document: Document, cast: list[CastMember]) -> dict[str, float | int
         facts["top_speaker"] = top.name
         facts["top_speaker_share"] = round(len(top.lines) / max(1, facts["dialogue_lines"]), 3)
     return facts
+
+
+_ACT_RE = re.compile(r"^\s*act\s+(?:[ivxlc]+|\d+|one|two|three|four|five)\b", re.IGNORECASE)
 
 
 def _is_day(time_of_day: str) -> bool:
@@ -155,9 +176,16 @@ def _structure_summary(document: Document, facts: dict, lead: str) -> str:
             + (f", led by {lead}." if lead else ".")
         )
     if document.source_type == SourceType.SCRIPT:
-        scenes = facts["section_count"]
+        scenes = facts["scene_count"] or facts["section_count"]
+        acts = facts.get("act_count", 0)
+        kind = (
+            "play"
+            if acts and not facts["interior_scenes"] + facts["exterior_scenes"]
+            else "screenplay"
+        )
+        in_acts = f" in {acts} acts" if acts > 1 else ""
         text = (
-            f"A screenplay of {scenes} scene{'s' if scenes != 1 else ''} across "
+            f"A {kind} of {scenes} scene{'s' if scenes != 1 else ''}{in_acts} across "
             f"{facts['location_count']} locations ({facts['interior_scenes']} interior, "
             f"{facts['exterior_scenes']} exterior), {words_total}. "
             f"{facts['speaking_characters']} characters speak"
@@ -264,11 +292,13 @@ def _logline(document: Document, lead: str) -> str:
 
 
 def identify_document(document: Document, reading: Reading) -> Identity:
-    cast = find_cast(document)
+    cast = cast_for(document)
     names = frozenset(w for m in cast for form in m.aliases for w in lower_words(form))
-    forms = [form for member in cast for form in member.aliases]
+    forms = [form for member in cast for form in (member.name, *member.aliases)]
     place_names = [s.location for s in document.sections] + [
-        location.name for location in sketch_locations(document, forms)
+        name
+        for location in locations_for(document, forms)
+        for name in (location.name, *location.aliases)
     ]
     places = frozenset(w for name in place_names for w in lower_words(name))
     exclude = names | places | _SCRIPT_WORDS | CALENDAR_WORDS
@@ -280,8 +310,10 @@ def identify_document(document: Document, reading: Reading) -> Identity:
             counts[word] += 1
             spread.setdefault(word, set()).add(block.section)
     _merge_plurals(counts, spread)
-    keywords = sorted(counts, key=lambda w: (-counts[w], -len(spread[w]), w))
-    keywords = [w for w in keywords if counts[w] >= 2][:MAX_KEYWORDS] or keywords[:MAX_KEYWORDS]
+    frequent = sorted(counts, key=lambda w: (-counts[w], -len(spread[w]), w))
+    frequent = [w for w in frequent if counts[w] >= 2] or frequent
+    phrases = keyphrases([b.text for b in story_blocks], exclude)
+    keywords = _keywords(phrases, frequent, counts)
 
     all_words = [w for b in story_blocks for w in lower_words(b.text)]
     tones = _lexicon_scores(all_words, TONES)
@@ -293,13 +325,32 @@ def identify_document(document: Document, reading: Reading) -> Identity:
         genre = ranked(genres)[0]
         share = genres[genre] / sum(genres.values())
         confidence = round(share * min(1.0, genres[genre] / 12), 2)
+    themes = _lexicon_scores(all_words, THEMES)
+    theme_hits = sum(themes.values())
+    evidence = min(1.0, len(all_words) / 800) * (0.5 + 0.25 * min(1.0, theme_hits / 10))
+    evidence += 0.25 * confidence
     return Identity(
-        theme=_theme(all_words, keywords, lead_names(cast)),
+        theme=_theme(themes, keywords, phrases, lead_names(cast), genre, confidence),
         tone_tags=tone_tags or ["understated"],
         genre=genre,
         genre_confidence=confidence,
         keywords=keywords,
+        keyphrases=phrases,
+        confidence=round(max(0.05, min(1.0, evidence * reading.confidence**0.5)), 2),
     )
+
+
+def _keywords(phrases: list[str], frequent: list[str], counts: Counter[str]) -> list[str]:
+    """Single words for matching card text: the frequent words YAKE's phrases contain
+    come first (what the story is about), then the rest of the most frequent words."""
+    from_phrases = [
+        word
+        for phrase in phrases
+        for word in phrase.split()
+        if counts.get(word, 0) >= 2 and word not in STOPWORDS
+    ]
+    ordered = list(dict.fromkeys([*from_phrases[:4], *frequent]))
+    return ordered[:MAX_KEYWORDS]
 
 
 def _merge_plurals(counts: Counter[str], spread: dict[str, set[int]]) -> None:
@@ -313,23 +364,62 @@ def _merge_plurals(counts: Counter[str], spread: dict[str, set[int]]) -> None:
 
 
 def _lexicon_scores(tokens: list[str], lexicon: dict[str, frozenset[str]]) -> Counter[str]:
+    labels = _inverted(lexicon)
     scores: Counter[str] = Counter()
     for token in tokens:
-        for label, entries in lexicon.items():
-            if token in entries:
-                scores[label] += 1
+        for label in labels.get(token, ()):
+            scores[label] += 1
     return scores
 
 
-def _theme(tokens: list[str], keywords: list[str], lead: str) -> str:
-    themes = _lexicon_scores(tokens, THEMES)
+_INVERTED: dict[int, dict[str, tuple[str, ...]]] = {}
+
+
+def _inverted(lexicon: dict[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
+    """word -> labels, in the lexicon's own order (built once per lexicon)."""
+    cached = _INVERTED.get(id(lexicon))
+    if cached is None:
+        by_word: dict[str, list[str]] = {}
+        for label, entries in lexicon.items():
+            for entry in sorted(entries):
+                by_word.setdefault(entry, []).append(label)
+        cached = _INVERTED[id(lexicon)] = {w: tuple(ls) for w, ls in by_word.items()}
+    return cached
+
+
+def _theme(
+    themes: Counter[str],
+    keywords: list[str],
+    phrases: list[str],
+    lead: str,
+    genre: str,
+    genre_confidence: float,
+) -> str:
+    """Natural sentences: what the story is about, through whom, what it keeps
+    returning to, and what it reads like (with how sure that guess is)."""
     subjects = [t for t in ranked(themes) if themes[t] >= 2][:2] or keywords[:2]
     if not subjects:
         return "A story whose subject the text does not yet make clear."
     text = f"A story about {join_names(subjects)}"
     if lead:
         text += f", told through {lead}"
-    recurring = [k for k in keywords if k not in subjects][:3]
+    text += "."
+    recurring = [p for p in phrases if p not in subjects][:3] or [
+        k for k in keywords if k not in subjects
+    ][:3]
     if recurring:
-        text += f"; the words that keep returning are {join_names(recurring)}"
-    return text + "."
+        quoted = join_names([f"“{p}”" for p in recurring])
+        text += f" It keeps coming back to {quoted}."
+    sureness = (
+        "clearly" if genre_confidence >= 0.5 else "most" if genre_confidence >= 0.25 else "a little"
+    )
+    text += f" It reads {sureness} like {_GENRE_PHRASES.get(genre, 'a ' + genre)}."
+    return text
+
+
+_GENRE_PHRASES = {
+    "crime": "a crime story",
+    "horror": "a horror story",
+    "science fiction": "science fiction",
+    "nonfiction": "non-fiction",
+}
