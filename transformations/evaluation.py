@@ -106,7 +106,7 @@ def match_entities(predicted: list[dict], expected: list[dict]) -> tuple[Score, 
 # Dialogue rendered as prose: `Elena (a breath): "…"`. The speaker label is ours, not the source's.
 _SPEAKER_LABEL = re.compile(r"^[A-Z][\w.'’ -]{0,40}(?: \([^)]*\))?: ", re.MULTILINE)
 # Only a label followed by quoted speech: "Scene 3: The Mill" is a title, not a speaker.
-_QUOTED_SPEAKER_LABEL = re.compile(r"^[A-Z][\w.'’ -]{0,40}(?: \([^)]*\))?: (?=[\"“])")
+_QUOTED_SPEAKER_LABEL = re.compile(r"^[A-Z][\w.'’ -]{0,40}(?: \([^)]*\))?: (?=[\"“])", re.MULTILINE)
 
 
 def _words(text: str, count: int) -> str:
@@ -119,8 +119,9 @@ def match_card_starts(card_texts: list[str], expected_starts: list[str]) -> Scor
     remaining = list(expected)
     hits = 0
     for text in card_texts:
-        # Transcript cards open with the speaker's label, which truth files leave out.
-        opening = _words(_QUOTED_SPEAKER_LABEL.sub("", text.lstrip(), count=1), 40)
+        # Transcript cards show speakers' labels (also after a sound cue such as
+        # "[RADIO STATIC]"); truth files leave the labels out.
+        opening = _words(_QUOTED_SPEAKER_LABEL.sub("", text.lstrip()), 40)
         for start in remaining:
             if start and opening.startswith(start):
                 remaining.remove(start)

@@ -70,3 +70,18 @@ def test_evaluate_engine_scores_the_corpus_and_writes_json(tmp_path):
     assert time_spent["locations"]["recall"] == 1.0
     assert time_spent["unfaithfulCards"] == []
     assert "script" in scores["bySourceType"]
+
+
+def test_the_engine_meets_the_step_4_targets_on_the_corpus(tmp_path):
+    report = tmp_path / "scores.json"
+
+    call_command("evaluate_engine", str(PROJECT_DIR / "corpus"), json=report, stdout=io.StringIO())
+
+    scores = json.loads(report.read_text())
+    by_type = scores["bySourceType"]
+    for source_type in ("script", "transcript"):
+        assert by_type[source_type]["characters"]["f1"] >= 0.90, source_type
+    for source_type in ("article", "pdf", "pptx"):
+        assert by_type[source_type]["characters"]["f1"] >= 0.80, source_type
+    assert by_type["script"]["locations"]["recall"] >= 0.90
+    assert all(not document["unfaithfulCards"] for document in scores["documents"])
