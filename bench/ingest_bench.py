@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -24,7 +23,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from report import write_section
+from report import growth_exponent, write_section
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION_START = "<!-- ingest-bench:start -->"
@@ -123,15 +122,6 @@ def median_of(runs: int, path: Path, filename: str) -> dict:
     best["spread"] = max(r["seconds"] for r in results) - min(r["seconds"] for r in results)
     best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in results)
     return best
-
-
-def growth_exponent(sizes: list[float], seconds: list[float]) -> float:
-    """Least-squares slope of log(time) against log(size): 1.0 is linear."""
-    xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
-        (x - mx) ** 2 for x in xs
-    )
 
 
 def main() -> None:
