@@ -59,6 +59,16 @@ class QueueJob(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def elapsed_display(self) -> str:
+        """Time since the first claim (until the finish): "42 s", "3 min 5 s" — as the timeline's
+        script writes it, so the first paint and the live ticks agree."""
+        if self.started_at is None:
+            return ""
+        end = self.finished_at or timezone.now()
+        seconds = max(0, round((end - self.started_at).total_seconds()))
+        return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
+
     # Hooks for job types: extra column values written with each queue transition.
 
     def rescue_changes(self, *, give_up: bool) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -169,3 +171,15 @@ def test_an_oversized_upload_page_explains_the_limit(creator, settings):
     assert response.status_code == 413
     assert b"the limit is" in response.content
     assert not TransformationJob.objects.exists()
+
+
+def test_elapsed_time_is_shown_as_the_timeline_script_writes_it(creator, make_job):
+    job = make_job(SCRIPT)
+    started = job.created_at
+    TransformationJob.objects.filter(pk=job.pk).update(
+        started_at=started, finished_at=started + timedelta(seconds=125)
+    )
+
+    page = creator.get(f"/transformations/{job.pk}").content.decode()
+
+    assert '<span id="elapsed">2 min 5 s</span>' in page
