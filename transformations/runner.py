@@ -65,15 +65,17 @@ def _run_stage_within_deadline(stage, job, outputs, engine, ctx: JobContext):
     A file that takes too long to read will take as long next time, so that
     deadline fails the job for good instead of retrying.
     """
-    if stage.index != 0:
-        with ctx.stage_scope(settings.WORKER_STAGE_DEADLINE):
-            apply_faults(stage.index)
-            return _run_stage(stage.index, job, outputs, engine, ctx)
+    reading_the_file = stage.index == 0
+    deadline = settings.WORKER_STAGE_DEADLINE
+    if reading_the_file:
+        deadline = min(settings.INGEST_PARSE_SECONDS, deadline)
     try:
-        with ctx.stage_scope(min(settings.INGEST_PARSE_SECONDS, settings.WORKER_STAGE_DEADLINE)):
+        with ctx.stage_scope(deadline):
             apply_faults(stage.index)
             return _run_stage(stage.index, job, outputs, engine, ctx)
     except DeadlineExceeded as exc:
+        if not reading_the_file:
+            raise
         raise IngestError(
             "This file took too long to read (over "
             f"{settings.INGEST_PARSE_SECONDS:.0f} seconds). Try a shorter part of it, or "

@@ -306,3 +306,30 @@ def test_an_unreadable_upload_fails_at_stage_0_with_its_own_code(make_job):
 
 def test_worker_returns_false_when_idle(db):
     assert Worker().handle_one() is False
+
+
+def test_reading_a_file_past_its_parse_time_fails_for_good(make_job, settings, time_spent_script):
+    job = make_job(time_spent_script)
+    settings.INGEST_PARSE_SECONDS = 0.2
+    settings.STORY_ENGINE_FAULTS = ["0:sleep=3"]
+
+    Worker().handle_one()
+
+    row = reload(job)
+    assert (row.status, row.error_code, row.attempt) == (QueueStatus.FAILED, "PARSE_TIMEOUT", 1)
+    assert row.stage_statuses["0"] == "failed"
+
+
+def test_a_later_stage_past_its_deadline_is_retried(make_job, settings, time_spent_script):
+    job = make_job(time_spent_script)
+    settings.WORKER_STAGE_DEADLINE = 0.2
+    settings.STORY_ENGINE_FAULTS = ["3:sleep=3"]
+
+    Worker().handle_one()
+
+    row = reload(job)
+    assert (row.status, row.error_code, row.current_stage) == (
+        QueueStatus.QUEUED,
+        "STAGE_TIMEOUT",
+        3,
+    )
