@@ -150,6 +150,8 @@ def test_notify_wakes_an_idle_worker_long_before_its_poll_interval(make_job, spa
 def _listening_backends() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
+            # Connected is not enough: a NOTIFY sent before LISTEN completes is lost.
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'run_worker-listen'"
+            " AND state = 'idle' AND query ILIKE 'LISTEN%%'"
         )
         return cursor.fetchone()[0]
