@@ -199,6 +199,29 @@ INGEST_MAX_UNCOMPRESSED_BYTES = env.int("INGEST_MAX_UNCOMPRESSED_BYTES", default
 INGEST_MAX_COMPRESSION_RATIO = env.float("INGEST_MAX_COMPRESSION_RATIO", default=100.0)
 # Wall time for reading a file (stage 0); past it the job fails with PARSE_TIMEOUT.
 INGEST_PARSE_SECONDS = env.float("INGEST_PARSE_SECONDS", default=120.0)
+# The OpenAI engine (DESIGN §4): any OpenAI-compatible server by base URL. A
+# base URL alone is enough for a local model server that needs no key.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+# Per-stage models; each falls back to OPENAI_MODEL.
+OPENAI_STAGE_MODELS = {
+    stage: env.str(f"OPENAI_MODEL_{stage.upper()}", default="")
+    for stage in ("read", "identify", "world", "moments", "craft", "vision")
+}
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
+# Retries inside one call (429, 408/409, 5xx, timeouts), by the openai client:
+# exponential backoff with jitter, honouring Retry-After.
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=3)
+# The model's context window and the share kept for its answer; a stage never
+# sends more than the difference in one call (long documents go in sections).
+OPENAI_CONTEXT_TOKENS = env.int("OPENAI_CONTEXT_TOKENS", default=16_000)
+OPENAI_MAX_OUTPUT_TOKENS = env.int("OPENAI_MAX_OUTPUT_TOKENS", default=2_000)
+# USD per million tokens, "model=input/output,...", for the staff cost estimate.
+OPENAI_PRICES = env.str(
+    "OPENAI_PRICES",
+    default="gpt-4o-mini=0.15/0.60,gpt-4o=2.50/10.00,gpt-4.1-mini=0.40/1.60,gpt-4.1=2.00/8.00",
+)
 # Fault injection for tests and drills: "STAGE:KIND[=VALUE]" entries, e.g.
 # "2:fail", "2:transient", "3:sleep=5". Empty (the default) in production.
 STORY_ENGINE_FAULTS = env.list("STORY_ENGINE_FAULTS", default=[])

@@ -10,7 +10,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from transformations.engines import available_engines
+from transformations.engines import ready_engines
 from transformations.selectors import job_etag, job_list_visible
 from transformations.services import (
     job_cancel,
@@ -52,9 +52,9 @@ class JobCreateInputSerializer(serializers.Serializer):
     onDuplicate = serializers.ChoiceField(choices=DUPLICATE_POLICIES, required=False)
 
     def validate_engine(self, value):
-        if value not in available_engines():
+        if value not in ready_engines():
             raise serializers.ValidationError(
-                f"Unknown or unavailable engine; choose one of: {', '.join(available_engines())}."
+                f"Unknown or unavailable engine; choose one of: {', '.join(ready_engines())}."
             )
         return value
 

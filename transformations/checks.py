@@ -19,6 +19,17 @@ def check_story_engine(app_configs, **kwargs):
                 id="transformations.E001",
             )
         )
+    if settings.STORY_ENGINE == "openai" and not settings.OPENAI_API_KEY:
+        messages.append(
+            Warning(
+                "STORY_ENGINE=openai but OPENAI_API_KEY is not set.",
+                hint=(
+                    "Set OPENAI_API_KEY, or OPENAI_BASE_URL for a server that needs no key; "
+                    "until then new jobs cannot use the OpenAI engine."
+                ),
+                id="transformations.W002",
+            )
+        )
     if settings.STORY_ENGINE_FAULTS and not settings.DEBUG:
         messages.append(
             Warning(

@@ -115,3 +115,49 @@ class TransformationJob(QueueJob):
 
     def cancel_changes(self) -> dict:
         return {"stage_statuses": self._statuses_with_current(StageStatus.PENDING)}
+
+
+class ModelCallStatus(models.TextChoices):
+    OK = "ok", "answered"
+    INVALID = "invalid", "invalid answer"
+    REFUSED = "refused", "refused"
+    BLOCKED = "blocked", "blocked by a content filter"
+    ERROR = "error", "failed"
+
+
+class ModelCall(models.Model):
+    """One request to a language model and what came back, for staff only.
+
+    Prompts and raw answers can hold the creator's text and the model's
+    unfiltered output: they are shown in the admin and never in artifacts or
+    the public API. A stored `ok` answer also lets a retried stage skip calls
+    it already paid for (matched on `request_hash`).
+    """
+
+    job = models.ForeignKey(TransformationJob, on_delete=models.CASCADE, related_name="model_calls")
+    stage = models.PositiveSmallIntegerField()
+    attempt = models.PositiveIntegerField()
+    purpose = models.CharField(max_length=120)
+    model = models.CharField(max_length=120)
+    request_hash = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=200)
+    messages = models.JSONField()
+    response_text = models.TextField(blank=True)
+    answer = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ModelCallStatus.choices)
+    error_code = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["job", "request_hash"], name="model_call_request_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} ({self.model}, {self.status})"

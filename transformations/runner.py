@@ -21,7 +21,9 @@ from jobqueue.context import JobContext
 from jobqueue.errors import DeadlineExceeded, LeaseLost
 from jobqueue.models import QueueStatus
 from transformations.engines import get_engine
+from transformations.engines.journal import EngineSession
 from transformations.ingest import IngestLimits
+from transformations.journal import DatabaseCallJournal
 from transformations.models import STAGE_COUNT, StageStatus, TransformationJob
 from transformations.pipeline import stages
 from transformations.pipeline.errors import IngestError
@@ -34,7 +36,8 @@ logger = logging.getLogger("transformations.runner")
 
 
 def run_transformation(job: TransformationJob, ctx: JobContext) -> None:
-    engine = get_engine(job.config.get("engine") or settings.STORY_ENGINE)
+    engine_name = job.config.get("engine") or settings.STORY_ENGINE
+    journal = DatabaseCallJournal(job)
     outputs = {
         stage.index: stage.output_type.model_validate(job.stage_outputs[str(stage.index)])
         for stage in STAGES[: job.current_stage]
@@ -43,6 +46,7 @@ def run_transformation(job: TransformationJob, ctx: JobContext) -> None:
         ctx.check()
         _mark_stage_running(job, ctx, stage)
         started = time.monotonic()
+        engine = get_engine(engine_name, _engine_session(job, ctx, stage, journal))
         output, artifact = _run_stage_within_deadline(stage, job, outputs, engine, ctx)
         duration_ms = int((time.monotonic() - started) * 1000)
         outputs[stage.index] = output
@@ -57,6 +61,24 @@ def run_transformation(job: TransformationJob, ctx: JobContext) -> None:
         )
     ctx.check()
     _finalise(job, ctx, outputs)
+
+
+def _engine_session(job, ctx: JobContext, stage: stages.Stage, journal) -> EngineSession:
+    def report(done: int, total: int, what: str) -> None:
+        ctx.check_during_stage(cancel=True)
+        ctx.progress(
+            _stage_percent(stage.index, done / max(total, 1)),
+            f"{stage.label}: {what}",
+            force=done == total,
+        )
+
+    return EngineSession(
+        job_key=str(job.pk),
+        stage=stage.index,
+        attempt=ctx.lease.attempt,
+        journal=journal,
+        progress=report,
+    )
 
 
 def _run_stage_within_deadline(stage, job, outputs, engine, ctx: JobContext):

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 
-from transformations.models import STAGE_COUNT, STAGE_LABELS, STAGE_NAMES, TransformationJob
+from transformations.models import (
+    STAGE_COUNT,
+    STAGE_LABELS,
+    STAGE_NAMES,
+    ModelCall,
+    ModelCallStatus,
+    TransformationJob,
+)
 
 # How many recent jobs the queue health page averages stage durations over.
 STAGE_DURATION_SAMPLE_LIMIT = 500
@@ -77,3 +84,69 @@ def job_stage_duration_summary(
         )
         for index, values in durations.items()
     ]
+
+
+def model_call_answer(
+    *, job: TransformationJob | None, subject: str = "", request_hash: str
+) -> dict | None:
+    """The stored answer to an identical earlier request that succeeded, if any."""
+    scope = {"job": job} if job is not None else {"job": None, "subject": subject}
+    return (
+        ModelCall.objects.filter(**scope, request_hash=request_hash, status=ModelCallStatus.OK)
+        .order_by("-created_at", "-id")
+        .values_list("answer", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    stage: int | None  # None: the whole job
+    label: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: object  # Decimal, or None when no call had a known price
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def job_model_usage(job: TransformationJob) -> list[ModelUsage]:
+    """Model calls, tokens and estimated cost per stage, then the job's total (staff only)."""
+    rows = (
+        ModelCall.objects.filter(job=job)
+        .order_by("stage")
+        .values("stage")
+        .annotate(
+            calls=Count("id"),
+            prompt=Sum("prompt_tokens"),
+            completion=Sum("completion_tokens"),
+            cost=Sum("cost_usd"),
+        )
+    )
+    usage = [
+        ModelUsage(
+            stage=row["stage"],
+            label=STAGE_LABELS[row["stage"]][0] if row["stage"] < STAGE_COUNT else "",
+            calls=row["calls"],
+            prompt_tokens=row["prompt"] or 0,
+            completion_tokens=row["completion"] or 0,
+            cost_usd=row["cost"],
+        )
+        for row in rows
+    ]
+    if usage:
+        costs = [u.cost_usd for u in usage if u.cost_usd is not None]
+        usage.append(
+            ModelUsage(
+                stage=None,
+                label="Total",
+                calls=sum(u.calls for u in usage),
+                prompt_tokens=sum(u.prompt_tokens for u in usage),
+                completion_tokens=sum(u.completion_tokens for u in usage),
+                cost_usd=sum(costs) if costs else None,
+            )
+        )
+    return usage

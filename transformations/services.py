@@ -14,7 +14,8 @@ from django.db.models.functions import Now
 from core.errors import ApplicationError, ConflictError
 from jobqueue.models import QueueStatus
 from jobqueue.queue import notify_enqueued
-from transformations.models import STAGE_COUNT, StageStatus, TransformationJob
+from transformations.engines import ready_engines
+from transformations.models import STAGE_COUNT, ModelCall, StageStatus, TransformationJob
 
 PASTED_TEXT_FILENAME = "pasted-text.txt"
 
@@ -27,10 +28,19 @@ def job_config_build(
     engine: str | None = None,
     on_duplicate: str | None = None,
 ) -> dict:
+    if not engine:
+        # The operator's default, unless it cannot run here: the local engine is the fallback.
+        engine = settings.STORY_ENGINE if settings.STORY_ENGINE in ready_engines() else "local"
+    if engine not in ready_engines():
+        raise ApplicationError(
+            f"The story engine “{engine}” is not available on this server; "
+            f"choose one of: {', '.join(ready_engines())}.",
+            code="ENGINE_NOT_AVAILABLE",
+        )
     config = {
         "hookPackCount": hook_pack_count or 3,
         "releaseMode": release_mode or "hybrid",
-        "engine": engine or settings.STORY_ENGINE,
+        "engine": engine,
         "onDuplicate": on_duplicate or "reuse",
     }
     if start_date is not None:
@@ -172,3 +182,8 @@ def job_requeue(*, job: TransformationJob) -> TransformationJob:
         )
     job.refresh_from_db()
     return job
+
+
+def model_call_record(*, job: TransformationJob | None, subject: str = "", **fields) -> ModelCall:
+    """Keep one model request and its answer for staff (see `ModelCall`)."""
+    return ModelCall.objects.create(job=job, subject=subject, **fields)

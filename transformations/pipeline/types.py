@@ -98,6 +98,25 @@ class Document(BaseModel):
     char_count: int = 0
 
 
+class NamedNote(BaseModel):
+    name: str
+    note: str = ""
+
+
+class SectionDigest(BaseModel):
+    """What a model made of one run of sections (the OpenAI engine's map step).
+
+    Later stages work from these instead of the full text, so a long document
+    never has to fit one context window. Private: never in artifacts.
+    """
+
+    sections: list[int] = Field(default_factory=list)
+    summary: str = ""
+    section_summaries: dict[int, str] = Field(default_factory=dict)
+    people: list[NamedNote] = Field(default_factory=list)
+    places: list[NamedNote] = Field(default_factory=list)
+
+
 class Reading(BaseModel):
     """Stage 1 output."""
 
@@ -106,6 +125,7 @@ class Reading(BaseModel):
     logline: str = ""
     facts: dict[str, float | int | str] = Field(default_factory=dict)
     confidence: float = 1.0  # how far the measurements can be trusted (0-1)
+    digests: list[SectionDigest] = Field(default_factory=list)  # OpenAI engine only
 
 
 class Identity(BaseModel):

@@ -223,7 +223,11 @@ def image_prompt_parts(context: CardContext) -> ImagePrompt:
 def image_prompt(context: CardContext, parts: ImagePrompt | None = None) -> str:
     """Specific enough to paint: the place and its light, who is there and how they
     look, the moment, the story's mood and palette."""
-    parts = parts or image_prompt_parts(context)
+    return image_prompt_text(parts or image_prompt_parts(context))
+
+
+def image_prompt_text(parts: ImagePrompt) -> str:
+    """The parts as one prompt an image model can take."""
     return (
         f"{parts.setting} {parts.subject} Mood: {parts.mood}. Palette: {parts.palette}. "
         f"Style: {parts.style}. No text, captions or lettering in the image."

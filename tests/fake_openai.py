@@ -1,0 +1,260 @@
+"""A fake OpenAI-compatible server on 127.0.0.1 for tests, driven by the real openai client.
+
+It serves `POST /v1/chat/completions` (and records every request: headers, body,
+arrival time). Scripted replies are served first, in order; after them a
+"story model" answers each structured-output schema with a small, valid answer
+derived from the request's payload, so a whole transformation can run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DIGEST_MARKER = "FAKE-DIGEST-NOTE"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: dict | str = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+    body: dict
+    at: float
+
+    @property
+    def schema_name(self) -> str:
+        fmt = self.body.get("response_format") or {}
+        return (fmt.get("json_schema") or {}).get("name", "")
+
+    @property
+    def user_text(self) -> str:
+        content = self.body["messages"][1]["content"]
+        if isinstance(content, list):
+            return "".join(part.get("text", "") for part in content)
+        return content
+
+    @property
+    def payload(self) -> dict:
+        return json.loads(self.user_text)
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.headers.get("idempotency-key", "")
+
+    @property
+    def input_bytes(self) -> int:
+        """Bytes of every message's text plus the schema: what fills the context window."""
+        total = 0
+        for message in self.body["messages"]:
+            content = message.get("content") or ""
+            if isinstance(content, list):
+                content = "".join(part.get("text", "") for part in content)
+            total += len(content.encode("utf-8"))
+        return total + len(json.dumps(self.body.get("response_format")).encode("utf-8"))
+
+
+def completion(
+    answer: dict | str | None,
+    *,
+    refusal: str | None = None,
+    finish_reason: str = "stop",
+    prompt_tokens: int = 120,
+    completion_tokens: int = 40,
+) -> Reply:
+    content = answer if isinstance(answer, str) or answer is None else json.dumps(answer)
+    return Reply(
+        body={
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "fake-model",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": refusal},
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+    )
+
+
+def error(status: int, message: str, *, code: str = "", headers: dict | None = None) -> Reply:
+    return Reply(
+        status=status,
+        body={"error": {"message": message, "type": "error", "code": code or None}},
+        headers=headers or {},
+    )
+
+
+_CUE = re.compile(r"^([A-Z][A-Z .'\-]{1,30}): ", re.MULTILINE)
+_PLACE = re.compile(r"^\[§\d+\] (?:INT\.|EXT\.|INT/EXT\.?)\s*(.+?)(?: - .*)?$", re.MULTILINE)
+
+
+def story_answer(request: Request) -> dict:
+    """A small valid answer for the request's schema, built from its payload."""
+    name = request.schema_name
+    payload = request.payload
+    if name == "DigestAnswer":
+        text = payload["text"]
+        people = sorted({m.strip().title() for m in _CUE.findall(text)})
+        places = sorted({m.strip().title() for m in _PLACE.findall(text)})
+        return {
+            "summary": f"{DIGEST_MARKER}: part covering sections {payload['sections']}.",
+            "sections": [
+                {"section": s, "summary": f"Section {s} happens."} for s in payload["sections"]
+            ],
+            "people": [{"name": p, "note": "appears here"} for p in people],
+            "places": [{"name": p, "note": "a place"} for p in places],
+        }
+    if name == "SummaryAnswer":
+        return {"summary": " / ".join(part[:60] for part in payload["parts"])}
+    if name == "ReadingAnswer":
+        return {
+            "structure_summary": "Five short scenes that turn on a clock kept fast.",
+            "voice_notes": "Spare, wry, warm.",
+            "logline": "A barista keeps her clock fast until a watch repairer offers to fix it.",
+        }
+    if name == "IdentityAnswer":
+        return {
+            "theme": "Making time for the people we love",
+            "tone_tags": ["Tender", "wry"],
+            "genre": "Romance",
+            "genre_confidence": 0.8,
+            "keywords": ["clock", "time", "coffee"],
+        }
+    if name == "WorldAnswer":
+        people = [p["name"] for p in payload["people"] if p["parts"]][:6]
+        places = [p["name"] for p in payload["places"] if p["parts"]][:6]
+        return {
+            "characters": [
+                {
+                    "name": person,
+                    "aliases": [],
+                    "description": f"{person}, as the model describes them.",
+                    "tier": "main" if index < 2 else "supporting",
+                    "secret_info": "",
+                    "chat_persona": f"Speaks like {person}.",
+                }
+                for index, person in enumerate(people)
+            ],
+            "locations": [
+                {"name": place, "description": f"The {place}.", "int_ext": "INT"}
+                for place in places
+            ],
+        }
+    if name == "MomentTitlesAnswer":
+        return {
+            "cards": [
+                {"day_index": card["day_index"], "title": f"Day {card['day_index']} moment"}
+                for card in payload["cards"]
+            ]
+        }
+    if name == "CardAnswer":
+        day = payload["card"]["day_index"]
+        return {
+            "captions": [f"Caption one for day {day}.", f"Caption two for day {day}."],
+            "scene_text": f"Retold for day {day}: " + payload["source_text"][:300],
+            "recap_text": f"On day {day}, the clock mattered.",
+            "scene_description": f"Day {day} in one frame.",
+            "discussion_questions": ["What would you have done?", "Why does time matter here?"],
+            "image": {
+                "subject": "Two people at a counter",
+                "setting": "A narrow coffee shop, rain on the windows",
+                "mood": "tender",
+                "palette": "amber and slate",
+                "style": "storybook watercolour",
+            },
+        }
+    if name == "CharacterProfileAnswer":
+        return {
+            "appearance": "A woman in her thirties with paint on her sleeves.",
+            "age_range": "30s",
+            "hair": "dark, shoulder length",
+            "clothing": "apron over a denim shirt",
+            "distinguishing_features": ["paint on her sleeves"],
+            "palette": ["#3a2f28", "#c8a27a", "#6b8fa3"],
+            "do_not_change": ["dark shoulder-length hair", "paint on her sleeves"],
+        }
+    raise ValueError(f"the fake has no answer for schema {name!r}")
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.script: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                request = Request(
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    at=time.monotonic(),
+                )
+                reply = fake._reply(request)
+                data = (
+                    reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+                ).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAI:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def push(self, *replies: Reply) -> None:
+        self.script.extend(replies)
+
+    def _reply(self, request: Request) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            scripted = self.script.popleft() if self.script else None
+        if scripted is not None:
+            return scripted
+        if request.path != "/v1/chat/completions":
+            return error(404, f"no route {request.path}")
+        return completion(story_answer(request))
+
+    def calls(self, schema_name: str) -> list[Request]:
+        return [r for r in self.requests if r.schema_name == schema_name]
