@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from jobqueue.models import QueueStatus
-from tests.fake_openai import DIGEST_MARKER, FakeOpenAI, completion, error
+from tests.fake_openai import FakeOpenAI
 from tests.helpers import reload, run_until_idle
-from transformations.models import ModelCall, ModelCallStatus, StageStatus
-from transformations.services import job_retry
+from transformations.models import ModelCallStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

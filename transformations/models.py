@@ -134,7 +134,15 @@ class ModelCall(models.Model):
     it already paid for (matched on `request_hash`).
     """
 
-    job = models.ForeignKey(TransformationJob, on_delete=models.CASCADE, related_name="model_calls")
+    job = models.ForeignKey(
+        TransformationJob,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="model_calls",
+    )
+    # What a call outside a transformation served, e.g. "character:42" for a photo profile.
+    subject = models.CharField(max_length=120, blank=True)
     stage = models.PositiveSmallIntegerField()
     attempt = models.PositiveIntegerField()
     purpose = models.CharField(max_length=120)
@@ -157,6 +165,7 @@ class ModelCall(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["job", "request_hash"], name="model_call_request_idx"),
+            models.Index(fields=["subject", "request_hash"], name="model_call_subject_idx"),
         ]
 
     def __str__(self) -> str:

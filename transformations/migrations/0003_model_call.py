@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
             name='ModelCall',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('subject', models.CharField(blank=True, max_length=120)),
                 ('stage', models.PositiveSmallIntegerField()),
                 ('attempt', models.PositiveIntegerField()),
                 ('purpose', models.CharField(max_length=120)),
@@ -32,11 +33,11 @@ class Migration(migrations.Migration):
                 ('cost_usd', models.DecimalField(blank=True, decimal_places=6, max_digits=12, null=True)),
                 ('duration_ms', models.PositiveIntegerField(default=0)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='model_calls', to='transformations.transformationjob')),
+                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='model_calls', to='transformations.transformationjob')),
             ],
             options={
                 'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['job', 'request_hash'], name='model_call_request_idx')],
+                'indexes': [models.Index(fields=['job', 'request_hash'], name='model_call_request_idx'), models.Index(fields=['subject', 'request_hash'], name='model_call_subject_idx')],
             },
         ),
     ]
