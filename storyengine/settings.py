@@ -250,7 +250,15 @@ LOGGING = {
     "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per HTTP request to the model server is noise: the engine logs each
+        # call (with its purpose and tokens) and the openai client logs its retries.
+        "httpx2": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        # "discarding data" for pages it cannot extract; the job reports that itself.
+        "trafilatura": {"level": "ERROR"},
+    },
 }
 
 # SECURITY (production)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 
@@ -25,13 +26,15 @@ from pydantic import ValidationError
 
 from transformations.engines.journal import CallStatus, EngineSession, ModelCallRecord
 from transformations.engines.llm import errors
-from transformations.engines.llm.budget import fit_text
+from transformations.engines.llm.budget import fit_text, request_tokens
 from transformations.engines.llm.config import ModelSettings
 from transformations.engines.llm.schemas import Answer, response_format
 from transformations.pipeline.errors import StageFailed
 
 # Tokens every request keeps free for a correction after an invalid answer.
 CORRECTION_TOKENS = 200
+
+logger = logging.getLogger("transformations.engines.llm")
 
 
 def user_content(payload: dict, images: list[str]) -> str | list[dict]:
@@ -89,6 +92,15 @@ class ModelClient:
             {"role": "user", "content": user_content(payload, images or [])},
         ]
         schema = response_format(answer_type)
+        needed = request_tokens(messages, schema) + CORRECTION_TOKENS
+        if needed > self.config.input_budget:
+            raise StageFailed(
+                "The story model's context window is too small for this request. Staff have "
+                "to raise OPENAI_CONTEXT_TOKENS (or lower OPENAI_MAX_OUTPUT_TOKENS). "
+                + errors.KEEP,
+                code="MODEL_CONTEXT_TOO_SMALL",
+                dev_message=f"{purpose}: needs {needed} tokens of {self.config.input_budget}",
+            )
         request_hash = hashlib.sha256(
             json.dumps([self.model, messages, schema], sort_keys=True).encode()
         ).hexdigest()
@@ -187,6 +199,19 @@ class _Call:
         client = self.client
         session = client.session
         prompt_tokens, completion_tokens = self.usage
+        duration_ms = int((time.monotonic() - self.started) * 1000)
+        logger.info(
+            "job=%s stage=%s attempt=%s call=%r model=%s status=%s tokens=%d+%d duration_ms=%d",
+            session.job_key,
+            session.stage,
+            session.attempt,
+            self.purpose,
+            client.model,
+            status,
+            prompt_tokens,
+            completion_tokens,
+            duration_ms,
+        )
         session.journal.record(
             ModelCallRecord(
                 stage=session.stage,
@@ -201,7 +226,7 @@ class _Call:
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
                 cost_usd=client.config.cost_usd(client.model, prompt_tokens, completion_tokens),
-                duration_ms=int((time.monotonic() - self.started) * 1000),
+                duration_ms=duration_ms,
                 **fields,
             )
         )

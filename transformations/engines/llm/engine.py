@@ -15,6 +15,7 @@ universe bible and a recap of the cards before it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from transformations.engines.journal import EngineSession
@@ -214,9 +215,7 @@ class OpenAIEngine:
         limit = most
         while limit > 0 and self._room(system, answer_type, build(limit)) < 0:
             limit = limit * 3 // 4
-        payload = build(limit)
-        self._text_room(system, answer_type, {})
-        return payload
+        return build(limit)
 
     # Stage 4 ---------------------------------------------------------------------------
 
@@ -230,7 +229,7 @@ class OpenAIEngine:
         room = self._text_room(prompts.MOMENTS, MomentTitlesAnswer, {"cards": []})
         share = max(min(room // len(cards), 200), 40)
         items = [_moment_item(document, world, card, share) for card in cards]
-        groups = pack_items([str(item) for item in items], room)
+        groups = pack_items([json.dumps(item, ensure_ascii=False) for item in items], room)
         titles: dict[int, str] = {}
         for number, group in enumerate(groups, start=1):
             asked = {items[i]["day_index"] for i in group}
