@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from transformations.engines import ready_engines
 from universes.publishing import DEFAULT_HOOK_PACK_COUNT
 
 RELEASE_MODE_CHOICES = [
@@ -14,6 +15,19 @@ RELEASE_MODE_HELP = {
     "hybrid": "The first cards arrive together to hook readers; the rest follow daily.",
     "daily": "Card 1 today, card 2 tomorrow, and so on: a slow, steady release.",
     "binge": "Every card is readable at once, like dropping a whole season.",
+}
+
+
+ENGINE_LABELS = {
+    "local": (
+        "Local engine",
+        "Reads your story on this server, with no outside service. Same file, same result.",
+    ),
+    "openai": (
+        "Language model",
+        "Richer summaries, characters and cards written by a language model. Your text is "
+        "sent to the model provider the operator configured.",
+    ),
 }
 
 
@@ -41,6 +55,20 @@ class TransformationForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="When the first cards go live (your time). Leave empty for now.",
     )
+
+    engine = forms.ChoiceField(required=False, widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        engines = ready_engines()
+        self.fields["engine"].choices = [(name, ENGINE_LABELS[name][0]) for name in engines]
+        default = settings.STORY_ENGINE if settings.STORY_ENGINE in engines else "local"
+        self.fields["engine"].initial = default
+        self.engine_help = {name: ENGINE_LABELS[name][1] for name in engines}
+
+    @property
+    def offers_engine_choice(self) -> bool:
+        return len(self.fields["engine"].choices) > 1
 
     def clean(self):
         cleaned = super().clean()

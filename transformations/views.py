@@ -32,6 +32,7 @@ def transformation_new(request):
                     hook_pack_count=data["hook_pack_count"],
                     release_mode=data["release_mode"],
                     start_date=data["start_date"],
+                    engine=data["engine"] or None,
                 ),
             )
         except ApplicationError as error:

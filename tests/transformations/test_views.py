@@ -183,3 +183,41 @@ def test_elapsed_time_is_shown_as_the_timeline_script_writes_it(creator, make_jo
     page = creator.get(f"/transformations/{job.pk}").content.decode()
 
     assert '<span id="elapsed">2 min 5 s</span>' in page
+
+
+def test_the_engine_choice_appears_only_when_a_model_is_configured(creator, user, settings):
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = ""
+    assert b"Story engine" not in creator.get("/transformations/new").content
+
+    settings.OPENAI_API_KEY = "sk-test"
+    page = creator.get("/transformations/new")
+    assert b"Story engine" in page.content
+    assert b"sent to the model provider" in page.content
+    creator.post(
+        "/transformations/new",
+        {
+            "text": SCRIPT.decode(),
+            "hook_pack_count": 3,
+            "release_mode": "hybrid",
+            "engine": "openai",
+        },
+    )
+    assert TransformationJob.objects.get(user=user).config["engine"] == "openai"
+
+
+def test_an_engine_that_is_not_configured_cannot_be_chosen(creator, user, settings):
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = ""
+    page = creator.post(
+        "/transformations/new",
+        {
+            "text": SCRIPT.decode(),
+            "hook_pack_count": 3,
+            "release_mode": "hybrid",
+            "engine": "openai",
+        },
+    )
+    assert page.status_code == 200
+    assert b"Select a valid choice" in page.content
+    assert not TransformationJob.objects.filter(user=user).exists()
