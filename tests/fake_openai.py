@@ -200,6 +200,8 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.script: deque[Reply] = deque()
+        # Seconds to wait before answering a schema: a slow model, for kill-mid-call tests.
+        self.delays: dict[str, float] = {}
         self._lock = threading.Lock()
         fake = self
 
@@ -250,6 +252,7 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(request)
             scripted = self.script.popleft() if self.script else None
+        time.sleep(self.delays.get(request.schema_name, 0))
         if scripted is not None:
             return scripted
         if request.path != "/v1/chat/completions":
