@@ -3,6 +3,9 @@
 Rows are read-only here: a form save would write every column and could
 overwrite a worker's fenced progress, so every change goes through the
 services (retry, requeue, cancel) as actions.
+
+Model calls (prompts, raw answers, tokens, cost) are private to staff and are
+only ever shown here.
 """
 
 from __future__ import annotations
@@ -26,8 +29,12 @@ from jobqueue.admin import (
     register_health_section,
     status_badge_html,
 )
-from transformations.models import STAGE_COUNT, STAGE_NAMES, TransformationJob
-from transformations.selectors import STAGE_DURATION_SAMPLE_LIMIT, job_stage_duration_summary
+from transformations.models import STAGE_COUNT, STAGE_NAMES, ModelCall, TransformationJob
+from transformations.selectors import (
+    STAGE_DURATION_SAMPLE_LIMIT,
+    job_model_usage,
+    job_stage_duration_summary,
+)
 from transformations.services import job_cancel, job_requeue, job_retry
 
 # Private stage outputs can be megabytes (a whole parsed screenplay); the page
@@ -39,8 +46,22 @@ ARTIFACT_LIST_LIMIT = 12
 STAGE_STATUS_COLOURS = {"pending": "#6b7280", "running": "#2563eb", "done": "#15803d"}
 
 
+# Prompts and raw answers can be as long as the creator's text; lists and inlines skip them.
+MODEL_CALL_TEXT_FIELDS = ("messages", "response_text", "answer")
+
+
 def stage_label(index: int) -> str:
     return f"{index} · {STAGE_NAMES[index]}" if index < STAGE_COUNT else "finished"
+
+
+def call_stage_label(index: int) -> str:
+    # A call is always made during a stage, so an index past the last one is shown as is.
+    return stage_label(index) if index < STAGE_COUNT else str(index)
+
+
+def format_cost(cost_usd) -> str:
+    # No price known for the model is not the same as free.
+    return "unknown" if cost_usd is None else f"${cost_usd:,.6f}"
 
 
 class EngineFilter(admin.SimpleListFilter):
@@ -71,6 +92,55 @@ class StageFilter(admin.SimpleListFilter):
         if self.value() is not None and self.value().isdigit():
             return queryset.filter(current_stage=int(self.value()))
         return queryset
+
+
+class ModelCallInline(admin.TabularInline):
+    """The job's model calls, one row each, linking to the call's page for prompt and answer."""
+
+    model = ModelCall
+    fields = (
+        "purpose",
+        "model",
+        "stage_name",
+        "attempt",
+        "status",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost",
+        "duration",
+        "created_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    classes = ("collapse",)
+    verbose_name_plural = "model calls (staff only)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*MODEL_CALL_TEXT_FIELDS)
+
+    # Calls are a record of what was asked and paid for: never written from a job's page.
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="stage")
+    def stage_name(self, call: ModelCall) -> str:
+        return call_stage_label(call.stage)
+
+    @admin.display(description="cost (USD)")
+    def cost(self, call: ModelCall) -> str:
+        return format_cost(call.cost_usd)
+
+    @admin.display(description="duration")
+    def duration(self, call: ModelCall) -> str:
+        return format_duration(call.duration_ms / 1000)
 
 
 @admin.register(TransformationJob)
@@ -136,6 +206,7 @@ class TransformationJobAdmin(QueueJobAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Stages", {"fields": ("stage_table", "artifacts_display")}),
+        ("Model usage (staff only)", {"fields": ("model_usage_display",)}),
         ("Errors", {"fields": ("error_code", "error_message_user", "error_message_dev_display")}),
         ("Worker", {"fields": WORKER_FIELDS}),
         (
@@ -151,9 +222,11 @@ class TransformationJobAdmin(QueueJobAdminMixin, admin.ModelAdmin):
         "config_display",
         "stage_table",
         "artifacts_display",
+        "model_usage_display",
         "error_message_dev_display",
         "stage_outputs_display",
     )
+    inlines = (ModelCallInline,)
 
     def get_queryset(self, request):
         # Stage outputs are the big column; only the detail page reads them (lazily).
@@ -266,6 +339,32 @@ class TransformationJobAdmin(QueueJobAdminMixin, admin.ModelAdmin):
             body,
         )
 
+    @admin.display(description="calls, tokens and estimated cost")
+    def model_usage_display(self, job: TransformationJob):
+        usage = job_model_usage(job)
+        if not usage:
+            return "No model calls (local engine)"
+        rows = format_html_join(
+            "",
+            '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    row.label if row.stage is None else call_stage_label(row.stage),
+                    f"{row.calls:,}",
+                    f"{row.prompt_tokens:,}",
+                    f"{row.completion_tokens:,}",
+                    format_cost(row.cost_usd),
+                )
+                for row in usage
+            ),
+        )
+        return format_html(
+            '<table class="model-usage"><thead><tr><th>Stage</th><th>Calls</th>'
+            "<th>Prompt tokens</th><th>Completion tokens</th><th>Estimated cost</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
     @admin.display(description="error message (staff)")
     def error_message_dev_display(self, job: TransformationJob):
         return _pre(job.error_message_dev) if job.error_message_dev else "—"
@@ -303,6 +402,118 @@ class TransformationJobAdmin(QueueJobAdminMixin, admin.ModelAdmin):
             job_cancel,
             success="Cancelled {jobs} (running ones stop at their next check).",
         )
+
+
+@admin.register(ModelCall)
+class ModelCallAdmin(admin.ModelAdmin):
+    """Every language-model request and its answer: view only, staff only."""
+
+    list_display = (
+        "created_at",
+        "job_link",
+        "subject",
+        "stage_name",
+        "purpose",
+        "model",
+        "status",
+        "error_code",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost",
+        "duration",
+    )
+    list_filter = ("status", "model", "stage")
+    # job__id__exact validates the term as a UUID first, so free text never hits the key.
+    search_fields = ("purpose", "error_code", "job__id__exact")
+    search_help_text = "Purpose, error code or job id (full UUID)."
+    date_hierarchy = "created_at"
+    list_select_related = ("job",)
+    list_per_page = 100
+    show_full_result_count = False
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("job_link", "subject"),
+                    ("stage_name", "attempt", "purpose"),
+                    ("model", "status", "created_at"),
+                    ("error_code", "error"),
+                )
+            },
+        ),
+        (
+            "Usage",
+            {"fields": (("prompt_tokens", "completion_tokens", "cost", "duration"),)},
+        ),
+        ("Request", {"fields": ("messages_display", "request_hash", "idempotency_key")}),
+        ("Answer", {"fields": ("response_text_display", "answer_display")}),
+    )
+    readonly_fields = (
+        "job_link",
+        "stage_name",
+        "cost",
+        "duration",
+        "messages_display",
+        "response_text_display",
+        "answer_display",
+    )
+
+    def get_queryset(self, request):
+        # The list never shows the text columns, nor the job's stage outputs; the
+        # call's own page reads its text lazily.
+        return (
+            super()
+            .get_queryset(request)
+            .defer(*MODEL_CALL_TEXT_FIELDS, "job__stage_outputs", "job__artifacts")
+        )
+
+    def has_add_permission(self, request) -> bool:
+        # Only the engine records calls, as it makes them.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Calls are the spend record, and a retried stage reuses their answers instead of
+        # paying again; only superusers may clear them out.
+        return request.user.is_superuser
+
+    @admin.display(description="job", ordering="job__created_at")
+    def job_link(self, call: ModelCall):
+        if call.job_id is None:
+            return "—"
+        url = reverse("admin:transformations_transformationjob_change", args=[call.job_id])
+        return format_html(
+            '<a href="{}">{}</a> {}', url, call.job_id.hex[:8], call.job.source_filename
+        )
+
+    @admin.display(description="stage", ordering="stage")
+    def stage_name(self, call: ModelCall) -> str:
+        return call_stage_label(call.stage)
+
+    @admin.display(description="cost (USD)", ordering="cost_usd")
+    def cost(self, call: ModelCall) -> str:
+        return format_cost(call.cost_usd)
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, call: ModelCall) -> str:
+        return format_duration(call.duration_ms / 1000)
+
+    @admin.display(description="messages (the prompt)")
+    def messages_display(self, call: ModelCall):
+        return _pre(json.dumps(call.messages, indent=2, ensure_ascii=False))
+
+    @admin.display(description="raw answer")
+    def response_text_display(self, call: ModelCall):
+        return _pre(call.response_text) if call.response_text else "—"
+
+    @admin.display(description="parsed answer")
+    def answer_display(self, call: ModelCall):
+        if call.answer is None:
+            return "—"
+        return _pre(json.dumps(call.answer, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def _pre(text: str):
