@@ -22,6 +22,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import ApplicationError, ConflictError
+from jobqueue.errors import JobError
+from transformations.engines.journal import EngineSession
+from transformations.engines.llm import vision
+from transformations.journal import DatabaseCallJournal
 from universes.models import Card, CastEdit, CastEditKind, Character, Universe
 from universes.selectors import cast_edit_latest_undoable
 from universes.source_document import TEXT_KINDS, NameMatcher, source_story_for
@@ -48,6 +52,15 @@ TIER_RANK = {"main": 2, "supporting": 1}
 
 PrimaryLink = Card.primary_characters.through
 ChatLink = Card.chat_unlocked_characters.through
+
+# The model server failing is not the creator's mistake: 502/503 unless the photo is.
+PHOTO_ERROR_STATUS = {
+    "PHOTO_UNREADABLE": 400,
+    "PHOTO_TOO_LARGE": 413,
+    "MODEL_REFUSED": 422,
+    "MODEL_CONTENT_BLOCKED": 422,
+    "ENGINE_NOT_AVAILABLE": 503,
+}
 
 
 @transaction.atomic
@@ -247,6 +260,47 @@ def cast_edit_undo(*, universe: Universe, edit: CastEdit, user: User | None) -> 
     return edit
 
 
+def character_profile_from_photo(*, character: Character, photo: bytes) -> Character:
+    """Describe `character` from a reference photo, for portraits, in `visual_profile`.
+
+    The photo itself is not stored: only the model's description is, and the call
+    (the photo replaced by its digest) is kept for staff as ModelCall "character:<pk>".
+    Not a cast edit: a new photo replaces the profile, and undo leaves it alone.
+    Runs outside a transaction so no row stays locked while the model answers.
+    """
+    subject = f"character:{character.pk}"
+    session = EngineSession(
+        job_key=f"character-{character.pk}",
+        stage=0,
+        journal=DatabaseCallJournal(subject=subject),
+    )
+    try:
+        profile = vision.character_profile_from_photo(
+            photo, name=character.name, description=character.description, session=session
+        )
+    except JobError as error:
+        raise ApplicationError(
+            error.user_message,
+            code=error.code,
+            status_code=PHOTO_ERROR_STATUS.get(error.code, 503 if error.retryable else 502),
+        ) from error
+    visual_profile = {**profile.model_dump(mode="json"), "source": "photo"}
+    with transaction.atomic():
+        # Under the cast-edit lock, so an edit saving the whole row cannot write back the
+        # profile it read before; an update, as the character may be gone (merged away,
+        # re-imported) after the model's answer, and the caller's copy may be stale.
+        _lock(character.universe)
+        updated = Character.objects.filter(pk=character.pk).update(visual_profile=visual_profile)
+    if not updated:
+        raise ApplicationError(
+            f"“{character.name}” is no longer in this universe's cast.",
+            code="CHARACTER_NOT_FOUND",
+            status_code=404,
+        )
+    character.visual_profile = visual_profile
+    return character
+
+
 # Steps shared by the edits ------------------------------------------------------------
 
 
@@ -375,6 +429,7 @@ def _snapshot(characters: list[Character]) -> dict:
             {
                 "id": c.pk,
                 **{field: getattr(c, field) for field in SNAPSHOT_FIELDS},
+                "visual_profile": c.visual_profile,
                 "primary_card_ids": primary.get(c.pk, []),
                 "chat_card_ids": chat.get(c.pk, []),
             }
@@ -444,8 +499,18 @@ def _restore(universe: Universe, snapshot: dict) -> None:
         )
     universe.characters.filter(pk__in=created_ids).delete()
     card_ids = set(universe.cards.values_list("pk", flat=True))
+    # The photo profile is not cast history: a row still here keeps its current one (a
+    # newer photo must survive the undo); a row the edit deleted gets back its own.
+    profiles = dict(
+        universe.characters.filter(pk__in=restore_ids).values_list("pk", "visual_profile")
+    )
     for row in rows:
-        Character(pk=row["id"], universe=universe, **{f: row[f] for f in SNAPSHOT_FIELDS}).save()
+        Character(
+            pk=row["id"],
+            universe=universe,
+            visual_profile=profiles.get(row["id"], row.get("visual_profile", {})),
+            **{f: row[f] for f in SNAPSHOT_FIELDS},
+        ).save()
     for through, field in ((PrimaryLink, "primary_card_ids"), (ChatLink, "chat_card_ids")):
         through.objects.filter(character_id__in=restore_ids).delete()
         through.objects.bulk_create(

@@ -83,6 +83,9 @@ class Character(models.Model):
     # A false positive the creator hid: kept (with its card links) so unhiding or
     # undoing restores it, but left out of every reader-facing list.
     hidden = models.BooleanField(default=False)
+    # What portraits must keep (appearance, palette, do_not_change), from a reference
+    # photo; private to the owner and staff: it describes a real person's looks.
+    visual_profile = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-importance", "name"]
