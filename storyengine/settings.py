@@ -222,6 +222,39 @@ OPENAI_PRICES = env.str(
     "OPENAI_PRICES",
     default="gpt-4o-mini=0.15/0.60,gpt-4o=2.50/10.00,gpt-4.1-mini=0.40/1.60,gpt-4.1=2.00/8.00",
 )
+# Media from the OpenAI engine (images, speech).
+OPENAI_IMAGE_MODEL = env.str("OPENAI_IMAGE_MODEL", default="gpt-image-1")
+OPENAI_IMAGE_SIZE = env.str("OPENAI_IMAGE_SIZE", default="1536x1024")
+OPENAI_SPEECH_MODEL = env.str("OPENAI_SPEECH_MODEL", default="gpt-4o-mini-tts")
+OPENAI_SPEECH_VOICE = env.str("OPENAI_SPEECH_VOICE", default="alloy")
+
+# ASSETS (DESIGN §4, §5): media generated per universe by asset jobs on the same queue.
+# ------------------------------------------------------------------------------
+# "local" or "openai"; empty: the engine the universe's transformation used.
+ASSET_ENGINE = env.str("ASSET_ENGINE", default="")
+# Local narration needs a speech synthesiser; without it narration is skipped.
+ESPEAK_BINARY = env.str("ESPEAK_BINARY", default="espeak-ng")
+PORTRAIT_VARIANTS = env.int("PORTRAIT_VARIANTS", default=3)
+# Attempts and wall-clock deadline (seconds) per asset type.
+ASSET_MAX_ATTEMPTS = {
+    "cover": 3,
+    "card_image": 3,
+    "portrait": 3,
+    "narration": 2,
+    "pdf": 2,
+    "activities": 2,
+}
+ASSET_DEADLINES = {
+    "cover": env.float("ASSET_DEADLINE_IMAGE", default=180.0),
+    "card_image": env.float("ASSET_DEADLINE_IMAGE", default=180.0),
+    "portrait": env.float("ASSET_DEADLINE_IMAGE", default=180.0) * 2,
+    "narration": env.float("ASSET_DEADLINE_NARRATION", default=180.0),
+    "pdf": env.float("ASSET_DEADLINE_PDF", default=120.0),
+    "activities": env.float("ASSET_DEADLINE_ACTIVITIES", default=120.0),
+}
+# How long the storybook waits for images still being made before it goes without them.
+ASSET_PDF_IMAGE_WAIT = env.float("ASSET_PDF_IMAGE_WAIT", default=120.0)
+
 # Fault injection for tests and drills: "STAGE:KIND[=VALUE]" entries, e.g.
 # "2:fail", "2:transient", "3:sleep=5". Empty (the default) in production.
 STORY_ENGINE_FAULTS = env.list("STORY_ENGINE_FAULTS", default=[])

@@ -1,13 +1,16 @@
 """A fake OpenAI-compatible server on 127.0.0.1 for tests, driven by the real openai client.
 
-It serves `POST /v1/chat/completions` (and records every request: headers, body,
-arrival time). Scripted replies are served first, in order; after them a
-"story model" answers each structured-output schema with a small, valid answer
-derived from the request's payload, so a whole transformation can run.
+It serves `POST /v1/chat/completions`, `/v1/images/generations`, `/v1/images/edits` and
+`/v1/audio/speech`, and records every request (headers, body, arrival time).
+Scripted replies are served first, in order; after them a "story model" answers each
+structured-output schema with a small, valid answer derived from the request's payload,
+so a whole transformation can run.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import threading
@@ -22,16 +25,25 @@ DIGEST_MARKER = "FAKE-DIGEST-NOTE"
 @dataclass
 class Reply:
     status: int = 200
-    body: dict | str = field(default_factory=dict)
+    body: dict | str | bytes = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
 
 
 @dataclass
 class Request:
     path: str
     headers: dict[str, str]
-    body: dict
+    body: dict  # the JSON body; {} for multipart uploads (see `raw`)
     at: float
+    raw: bytes = b""
+
+    def form_field(self, name: str) -> str:
+        """A text field of a multipart body (image edits)."""
+        match = re.search(
+            rb'name="' + name.encode() + rb'"\r\n\r\n(.*?)\r\n--', self.raw, re.DOTALL
+        )
+        return match.group(1).decode() if match else ""
 
     @property
     def schema_name(self) -> str:
@@ -102,6 +114,52 @@ def error(status: int, message: str, *, code: str = "", headers: dict | None = N
         body={"error": {"message": message, "type": "error", "code": code or None}},
         headers=headers or {},
     )
+
+
+# The fake image model's picture: a 64x48 PNG in two colours, recognisable in tests.
+FAKE_IMAGE_SIZE = (64, 48)
+
+
+def fake_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", FAKE_IMAGE_SIZE, (200, 60, 40))
+    ImageDraw.Draw(image).rectangle((0, 24, 64, 48), fill=(30, 70, 160))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def image_reply() -> Reply:
+    return Reply(
+        body={
+            "created": int(time.time()),
+            "data": [{"b64_json": base64.b64encode(fake_png()).decode()}],
+            "usage": {"input_tokens": 50, "output_tokens": 1000, "total_tokens": 1050},
+        }
+    )
+
+
+FAKE_SPEECH_SECONDS = 1.5
+
+
+def speech_wav() -> bytes:
+    """1.5 s of a quiet tone, 16 kHz mono: what the fake speech model says to everything."""
+    import math
+    import wave
+
+    rate = 16_000
+    frames = b"".join(
+        int(2000 * math.sin(2 * math.pi * 440 * n / rate)).to_bytes(2, "little", signed=True)
+        for n in range(int(rate * FAKE_SPEECH_SECONDS))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(frames)
+    return out.getvalue()
 
 
 _CUE = re.compile(r"^([A-Z][A-Z .'\-]{1,30}): ", re.MULTILINE)
@@ -208,19 +266,24 @@ class FakeOpenAI:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                is_json = "json" in (self.headers.get("Content-Type") or "")
                 request = Request(
                     path=self.path,
                     headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
+                    body=json.loads(raw or b"{}") if is_json else {},
                     at=time.monotonic(),
+                    raw=raw,
                 )
                 reply = fake._reply(request)
-                data = (
-                    reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
-                ).encode()
+                if isinstance(reply.body, bytes):
+                    data = reply.body
+                elif isinstance(reply.body, str):
+                    data = reply.body.encode()
+                else:
+                    data = json.dumps(reply.body).encode()
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
@@ -257,6 +320,10 @@ class FakeOpenAI:
         time.sleep(self.delays.get(request.schema_name, 0))
         if scripted is not None:
             return scripted
+        if request.path in ("/v1/images/generations", "/v1/images/edits"):
+            return image_reply()
+        if request.path == "/v1/audio/speech":
+            return Reply(body=speech_wav(), content_type="audio/wav")
         if request.path != "/v1/chat/completions":
             return error(404, f"no route {request.path}")
         return completion(story_answer(request))
