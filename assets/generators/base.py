@@ -91,7 +91,7 @@ class GeneratedAsset:
     metadata: dict = field(default_factory=dict)
 
 
-class AssetSkipped(Exception):  # noqa: N818 (an outcome, not an error)
+class AssetSkipped(Exception):  # an outcome, not an error
     """This asset cannot be made on this server (e.g. no speech synthesiser): not a failure."""
 
     def __init__(self, reason: str, code: str = "ASSET_SKIPPED") -> None:
