@@ -79,6 +79,10 @@ class QueueJob(models.Model):
         """When a run fails, or is handed back to the queue to run again."""
         return {}
 
+    def on_transition(self) -> None:
+        """After the worker or the rescuer moved the job (failed, retried, released,
+        rescued, cancelled): keep whatever mirrors the job's state in step."""
+
     def cancel_changes(self) -> dict:
         """When a running job stops because its owner cancelled it."""
         return {}

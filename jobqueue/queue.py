@@ -198,6 +198,7 @@ def rescue_expired(model: type[QueueJob], *, limit: int = 100) -> int:
         ).update(**changes)
         if updated == 1:
             rescued += 1
+            job.on_transition()
             logger.warning(
                 "rescued job=%s attempt=%s owner=%s outcome=%s",
                 job.pk,

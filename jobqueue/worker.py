@@ -170,17 +170,22 @@ class Worker:
                     status_line=f"Retrying in {delay:.0f}s: {error.user_message}"[:200],
                     **common,
                 )
-                return "retry-scheduled"
-            queue.finish(lease, status=QueueStatus.FAILED, status_line="Failed", **common)
-            return "failed"
+                outcome = "retry-scheduled"
+            else:
+                queue.finish(lease, status=QueueStatus.FAILED, status_line="Failed", **common)
+                outcome = "failed"
         except LeaseLost:
             return "lease-lost"
+        job.on_transition()
+        return outcome
 
     def _finish_safely(self, kind, lease, *, status, **changes) -> None:
         job = kind.model.objects.filter(pk=lease.job_id).first()
         extra = job.cancel_changes() if job is not None else {}
         with contextlib.suppress(LeaseLost):
             queue.finish(lease, status=status, **changes, **extra)
+            if job is not None:
+                job.on_transition()
 
     def _release_for_shutdown(self, kind, lease) -> None:
         job = kind.model.objects.filter(pk=lease.job_id).first()
@@ -193,6 +198,8 @@ class Worker:
                 status_line="Waiting for a worker (the previous one was restarted)",
                 **extra,
             )
+            if job is not None:
+                job.on_transition()
 
     # Heartbeat -----------------------------------------------------------------
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "jobqueue",
     "transformations",
     "universes",
+    "assets",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,8 @@ OPENAI_SPEECH_VOICE = env.str("OPENAI_SPEECH_VOICE", default="alloy")
 
 # ASSETS (DESIGN §4, §5): media generated per universe by asset jobs on the same queue.
 # ------------------------------------------------------------------------------
+# Queue the asset jobs when a transformation creates a universe.
+ASSETS_AUTO_GENERATE = env.bool("ASSETS_AUTO_GENERATE", default=True)
 # "local" or "openai"; empty: the engine the universe's transformation used.
 ASSET_ENGINE = env.str("ASSET_ENGINE", default="")
 # Local narration needs a speech synthesiser; without it narration is skipped.
@@ -252,6 +255,8 @@ ASSET_DEADLINES = {
     "pdf": env.float("ASSET_DEADLINE_PDF", default=120.0),
     "activities": env.float("ASSET_DEADLINE_ACTIVITIES", default=120.0),
 }
+# Fault injection for asset jobs (assets/faults.py): "card_image:3 transient 2", ...
+ASSET_FAULTS = env.list("ASSET_FAULTS", default=[])
 # How long the storybook waits for images still being made before it goes without them.
 ASSET_PDF_IMAGE_WAIT = env.float("ASSET_PDF_IMAGE_WAIT", default=120.0)
 

@@ -53,4 +53,5 @@ urlpatterns = [
     *api_patterns,
     path("", include("transformations.urls")),
     path("", include("universes.urls")),
+    path("", include("assets.urls")),
 ]

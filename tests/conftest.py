@@ -28,6 +28,9 @@ def _isolated_media_and_fast_worker(settings, tmp_path):
     settings.JOB_RETRY_MAX_DELAY = 0.05
     settings.WORKER_RESCUE_INTERVAL = 0
     settings.STORY_ENGINE_FAULTS = []
+    settings.ASSET_FAULTS = []
+    # Asset jobs are tested on their own (tests/assets); elsewhere they would only add work.
+    settings.ASSETS_AUTO_GENERATE = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -91,6 +94,7 @@ def spawn_worker(settings, tmp_path):
             "WORKER_RESCUE_INTERVAL": "0.3",
             "PROGRESS_WRITE_INTERVAL": "0",
             "JOB_RETRY_BASE_DELAY": "0.05",
+            "ASSETS_AUTO_GENERATE": "0",
             "PYTHONUNBUFFERED": "1",
             **env_overrides,
         }

@@ -48,6 +48,8 @@ class Request:
     @property
     def schema_name(self) -> str:
         fmt = self.body.get("response_format") or {}
+        if not isinstance(fmt, dict):  # speech asks for "wav", not a schema
+            return ""
         return (fmt.get("json_schema") or {}).get("name", "")
 
     @property
@@ -116,7 +118,7 @@ def error(status: int, message: str, *, code: str = "", headers: dict | None = N
     )
 
 
-# The fake image model's picture: a 64x48 PNG in two colours, recognisable in tests.
+# The fake image model's picture: a 64x48 PNG in three colours, recognisable in tests.
 FAKE_IMAGE_SIZE = (64, 48)
 
 
@@ -124,7 +126,9 @@ def fake_png() -> bytes:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", FAKE_IMAGE_SIZE, (200, 60, 40))
-    ImageDraw.Draw(image).rectangle((0, 24, 64, 48), fill=(30, 70, 160))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 24, 64, 48), fill=(30, 70, 160))
+    draw.rectangle((0, 40, 64, 48), fill=(240, 210, 60))
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
@@ -164,6 +168,11 @@ def speech_wav() -> bytes:
 
 _CUE = re.compile(r"^([A-Z][A-Z .'\-]{1,30}): ", re.MULTILINE)
 _PLACE = re.compile(r"^\[§\d+\] (?:INT\.|EXT\.|INT/EXT\.?)\s*(.+?)(?: - .*)?$", re.MULTILINE)
+
+
+def _sentence_with(text: str, word: str) -> str:
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    return next((sentence for sentence in sentences if word in sentence), word)[:500]
 
 
 def story_answer(request: Request) -> dict:
@@ -240,6 +249,27 @@ def story_answer(request: Request) -> dict:
                 "palette": "amber and slate",
                 "style": "storybook watercolour",
             },
+        }
+    if name == "ActivitiesAnswer":
+        card = payload["card"]
+        words = [w.strip(".,;:!?\"'()") for w in card["scene_text"].split()]
+        long_words = list(dict.fromkeys(w for w in words if len(w) > 6))[:3] or ["the"] * 3
+        return {
+            "comprehension": [
+                {
+                    "question": f"Question {n} about day {card['day_index']}?",
+                    "choices": [f"Choice {n}.{c}" for c in "abcd"],
+                    "answer_index": 0,
+                    "explanation": "The card says so.",
+                }
+                for n in range(1, 4)
+            ],
+            "discussion": ["What would you do?", "Why did it matter?"],
+            "vocabulary": [
+                {"word": word, "sentence": _sentence_with(card["scene_text"], word)}
+                for word in long_words
+            ],
+            "creative_prompt": "Draw the moment.",
         }
     if name == "CharacterProfileAnswer":
         return {

@@ -30,11 +30,11 @@ def check_story_engine(app_configs, **kwargs):
                 id="transformations.W002",
             )
         )
-    if settings.STORY_ENGINE_FAULTS and not settings.DEBUG:
+    if (settings.STORY_ENGINE_FAULTS or settings.ASSET_FAULTS) and not settings.DEBUG:
         messages.append(
             Warning(
-                "STORY_ENGINE_FAULTS is set: stages will fail or stall on purpose.",
-                hint="Unset STORY_ENGINE_FAULTS outside tests and failure drills.",
+                "STORY_ENGINE_FAULTS or ASSET_FAULTS is set: jobs will fail or stall on purpose.",
+                hint="Unset them outside tests and failure drills.",
                 id="transformations.W001",
             )
         )

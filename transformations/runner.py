@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from assets.services import assets_enqueue_for_universe
 from jobqueue import queue
 from jobqueue.context import JobContext
 from jobqueue.errors import DeadlineExceeded, LeaseLost
@@ -251,6 +252,9 @@ def _finalise(job: TransformationJob, ctx: JobContext, outputs: dict) -> None:
                 cards=[card.model_dump() for card in drafts.cards],
                 on_duplicate=job.config.get("onDuplicate", "reuse"),
             )
+            if settings.ASSETS_AUTO_GENERATE:
+                # In the same transaction: a universe never exists without its asset jobs.
+                assets_enqueue_for_universe(universe=universe)
         queue.finish(
             ctx.lease,
             status=QueueStatus.COMPLETED,

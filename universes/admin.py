@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
+from assets.models import AssetStatus, AssetType
+from assets.services import asset_regenerate
+from core.errors import ApplicationError
 from universes import models as universe_models
 from universes.models import Card, CardStatus, Character, Location, Universe
 from universes.services import universe_publish_now
@@ -19,6 +23,16 @@ from universes.services import universe_publish_now
 # the pages include it when the models have it and work the same without it.
 HAS_CAST_CONTROL = hasattr(universe_models, "CastEdit")
 CHARACTER_FLAG_FIELDS = ("hidden",) if HAS_CAST_CONTROL else ()
+
+# What "Regenerate all assets" makes again. Portraits are left out: each is a
+# creator's request for a style, not part of the universe's own media.
+UNIVERSE_ASSET_TYPES = (
+    AssetType.COVER,
+    AssetType.CARD_IMAGE,
+    AssetType.NARRATION,
+    AssetType.ACTIVITIES,
+    AssetType.PDF,
+)
 
 
 def child_count(model, *, related_field: str = "universe", extra: Q | None = None) -> Coalesce:
@@ -80,9 +94,9 @@ class UniverseAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug", "owner__username", "owner__email", "source_sha256__exact")
     search_help_text = "Title, slug, owner username or email, or source sha256."
     raw_id_fields = ("owner", "source_job")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "asset_summary")
     show_full_result_count = False
-    actions = ("publish_scheduled_now",)
+    actions = ("publish_scheduled_now", "regenerate_all_assets")
     inlines = (CharacterInline, LocationInline, CardInline)
     fieldsets = (
         (None, {"fields": ("title", "slug", "owner")}),
@@ -114,6 +128,7 @@ class UniverseAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        ("Assets", {"fields": ("asset_summary",)}),
     )
 
     def get_queryset(self, request):
@@ -154,6 +169,34 @@ class UniverseAdmin(admin.ModelAdmin):
         )
         return format_html('<a href="{}">{}</a>', url, universe.source_job_id.hex[:8])
 
+    @admin.display(description="assets")
+    def asset_summary(self, universe: Universe):
+        # Read from the status the services keep in step, so the page costs no query.
+        status = universe.asset_generation_status or {}
+        assets = status.get("assets") or {}
+        if not assets:
+            return "No asset jobs yet."
+        counts = Counter(entry.get("status") for entry in assets.values())
+        jobs_url = reverse("admin:assets_assetjob_changelist")
+        universe_query = f"universe__id__exact={universe.pk}"
+        parts = format_html_join(
+            " · ",
+            '<a href="{}?{}&amp;asset_status__exact={}">{} {}</a>',
+            (
+                (jobs_url, universe_query, value, label.lower(), counts[value])
+                for value, label in AssetStatus.choices
+                if counts[value]
+            ),
+        )
+        return format_html(
+            '<strong>{}</strong> — {} (<a href="{}?{}">all {} asset jobs</a>)',
+            status.get("overall", "—"),
+            parts,
+            jobs_url,
+            universe_query,
+            len(assets),
+        )
+
     @admin.action(description="Publish all scheduled cards now", permissions=["change"])
     def publish_scheduled_now(self, request, queryset):
         now = timezone.now()
@@ -169,6 +212,35 @@ class UniverseAdmin(admin.ModelAdmin):
                 request,
                 "Nothing to publish: every selected card is already live.",
                 messages.WARNING,
+            )
+
+    def has_regenerate_assets_permission(self, request) -> bool:
+        # The same permission as the asset cockpit's actions: the action writes asset jobs.
+        return request.user.has_perm("assets.change_assetjob")
+
+    @admin.action(description="Regenerate all assets", permissions=["regenerate_assets"])
+    def regenerate_all_assets(self, request, queryset):
+        requeued = regenerating = 0
+        for universe in queryset:
+            try:
+                requeued += len(
+                    asset_regenerate(
+                        universe=universe, asset_types=[t.value for t in UNIVERSE_ASSET_TYPES]
+                    )
+                )
+            except ApplicationError as exc:
+                # One universe with a running asset must not stop the others.
+                self.message_user(
+                    request, f"Not regenerated: {universe}: {exc.message}", messages.WARNING
+                )
+            else:
+                regenerating += 1
+        if regenerating:
+            self.message_user(
+                request,
+                f"Regenerating the assets of {regenerating} universe(s): {requeued} finished or "
+                "failed asset(s) queued again; missing ones queued, queued ones left to run.",
+                messages.SUCCESS,
             )
 
 

@@ -38,6 +38,9 @@ class Universe(models.Model):
     )
     hook_pack_count = models.PositiveSmallIntegerField(default=3)
     start_date = models.DateTimeField(default=timezone.now)
+    # {"overall": generating|ready|partial|failed, "assets": {key: {...}}}, rebuilt from
+    # the universe's asset jobs after each of their transitions (assets.services).
+    asset_generation_status = models.JSONField(default=dict, blank=True)
     source_job = models.OneToOneField(
         "transformations.TransformationJob",
         null=True,

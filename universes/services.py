@@ -156,6 +156,7 @@ def _create_children(universe: Universe, *, characters, locations, cards) -> Non
             image_generation={
                 "prompt": card.get("image_prompt", ""),
                 "style": card.get("image_style", ""),
+                "parts": card.get("image") or {},
                 "status": "pending",
             },
             location=location_by_key.get(card.get("location_key", "")),

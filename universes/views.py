@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from assets.selectors import page_assets
 from universes.selectors import (
     card_list_visible,
     character_list_visible,
@@ -27,6 +28,9 @@ def universe_detail(request, universe_id):
     )
     published = [card for card in all_cards if card.is_published(now=now)]
     scheduled = [card for card in all_cards if not card.is_published(now=now)]
+    assets = page_assets(universe)
+    for card in all_cards:
+        card.image_url = assets.image_url(card.day_index)
     return render(
         request,
         "universes/detail.html",
@@ -38,6 +42,7 @@ def universe_detail(request, universe_id):
             "characters": character_list_visible(universe=universe),
             "locations": universe.locations.all(),
             "source_job": universe.source_job,
+            "assets": assets,
         },
     )
 
@@ -69,6 +74,8 @@ def card_detail(request, universe_id, day_index):
             "previous_day": earlier[-1] if earlier else None,
             "next_day": later[0] if later else None,
             "chat_characters": card.chat_unlocked_characters.all(),
+            "assets": page_assets(universe),
+            "card_assets": page_assets(universe).for_day(card.day_index),
         },
     )
 
