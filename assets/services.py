@@ -73,13 +73,26 @@ def _after_commit_wake_workers() -> None:
 
 @transaction.atomic
 def assets_enqueue_for_universe(
-    *, universe: Universe, types=(AssetType.COVER, *PER_CARD_TYPES, AssetType.PDF)
+    *,
+    universe: Universe,
+    types=(AssetType.COVER, *PER_CARD_TYPES, AssetType.PDF),
+    refresh_whole_universe: bool = False,
 ) -> list[AssetJob]:
-    """Queue the universe's media that have no job yet (idempotent)."""
+    """Queue the universe's media that have no job yet (idempotent).
+
+    `refresh_whole_universe` (a universe whose story was replaced) also queues the cover
+    and the storybook again, which depend on every card; the per-card media of new cards
+    are new jobs anyway.
+    """
     existing = set(universe.asset_jobs.values_list("key", flat=True))
     engine = asset_engine_for(universe)
     new = [job for job in _wanted_jobs(universe, engine, types) if job.key not in existing]
     AssetJob.objects.bulk_create(new)
+    if refresh_whole_universe:
+        for job in universe.asset_jobs.filter(
+            asset_type__in=(AssetType.COVER, AssetType.PDF)
+        ).exclude(status__in=(QueueStatus.QUEUED, QueueStatus.RUNNING)):
+            _requeue(job)
     universe_asset_status_sync(universe_id=universe.pk)
     _after_commit_wake_workers()
     return new
@@ -124,26 +137,31 @@ def asset_regenerate(
     for job in jobs:
         if job.status == QueueStatus.QUEUED:
             continue
-        AssetJob.objects.filter(pk=job.pk).update(
-            status=QueueStatus.QUEUED,
-            asset_status=AssetStatus.QUEUED,
-            run_after=Now(),
-            max_attempts=F("attempt") + settings.ASSET_MAX_ATTEMPTS[job.asset_type],
-            cancel_requested=False,
-            progress=0,
-            status_line="Queued again",
-            error_code="",
-            error_message_user="",
-            error_message_dev="",
-            skipped_reason="",
-            finished_at=None,
-            history=[*job.history, history_entry(AssetStatus.QUEUED)],
-            version=F("version") + 1,
-        )
+        _requeue(job)
         requeued.append(job)
     universe_asset_status_sync(universe_id=universe.pk)
     _after_commit_wake_workers()
     return requeued
+
+
+def _requeue(job: AssetJob) -> None:
+    """Queue a finished asset again; its current files stay linked until replaced."""
+    AssetJob.objects.filter(pk=job.pk).update(
+        status=QueueStatus.QUEUED,
+        asset_status=AssetStatus.QUEUED,
+        run_after=Now(),
+        max_attempts=F("attempt") + settings.ASSET_MAX_ATTEMPTS[job.asset_type],
+        cancel_requested=False,
+        progress=0,
+        status_line="Queued again",
+        error_code="",
+        error_message_user="",
+        error_message_dev="",
+        skipped_reason="",
+        finished_at=None,
+        history=[*job.history, history_entry(AssetStatus.QUEUED)],
+        version=F("version") + 1,
+    )
 
 
 @transaction.atomic

@@ -254,7 +254,10 @@ def _finalise(job: TransformationJob, ctx: JobContext, outputs: dict) -> None:
             )
             if settings.ASSETS_AUTO_GENERATE:
                 # In the same transaction: a universe never exists without its asset jobs.
-                assets_enqueue_for_universe(universe=universe)
+                assets_enqueue_for_universe(
+                    universe=universe,
+                    refresh_whole_universe=job.config.get("onDuplicate") == "replace",
+                )
         queue.finish(
             ctx.lease,
             status=QueueStatus.COMPLETED,

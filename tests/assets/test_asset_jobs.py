@@ -302,3 +302,28 @@ def test_regenerate_through_the_service_rejects_cards_of_another_universe(
     with pytest.raises(ApplicationError) as raised:
         asset_regenerate(universe=time_spent_universe, asset_types=["narration"], card_ids=[99999])
     assert raised.value.code == "UNKNOWN_CARD"
+
+
+def test_a_replaced_story_remakes_the_cover_and_storybook(
+    time_spent_universe, make_job, time_spent_script
+):
+    run_assets()
+    cover = AssetJob.objects.get(universe=time_spent_universe, key="cover")
+    made = len(cover.history)
+
+    from tests.helpers import run_until_idle
+
+    replacing = make_job(time_spent_script, on_duplicate="replace")
+    run_until_idle()
+    replacing.refresh_from_db()
+    assert replacing.output_universe_id == time_spent_universe.pk
+
+    cover.refresh_from_db()
+    pdf = AssetJob.objects.get(universe=time_spent_universe, key="pdf")
+    assert cover.asset_status == pdf.asset_status == AssetStatus.READY
+    assert statuses(cover)[made:] == ["queued", "generating", "ready"]
+    # The cards were recreated: each new card has its own image, made once.
+    for card in time_spent_universe.cards.all():
+        image = AssetJob.objects.get(card=card, asset_type=AssetType.CARD_IMAGE)
+        assert image.asset_status == AssetStatus.READY
+        assert statuses(image) == ["queued", "generating", "ready"]

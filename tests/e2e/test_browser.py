@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -275,4 +276,43 @@ def test_a_failed_stage_shows_why_and_retry_finishes_by_polling(
     expect(page.locator("#universe-link")).to_be_visible()
     browser_session.screenshot("timeline-retried")
 
+    assert browser_session.console_errors == []
+
+
+def test_media_arrive_on_the_universe_page_without_a_reload(creator, browser_session, start_worker):
+    page = browser_session.page
+    # The cover is drawn a little late, so the page is seen before it and after it.
+    worker = start_worker(ASSETS_AUTO_GENERATE="1", ASSET_FAULTS="cover sleep 4")
+
+    log_in(page)
+    start_transformation(page)
+    wait_for_timeline(page, '[data-status="completed"]', worker)
+    page.click("#universe-link")
+    page.wait_for_url(re.compile(r"/universes/\d+$"))
+    page.evaluate(f"window.{SAME_PAGE_MARKER} = true")
+
+    cover = page.locator('[data-asset-key="cover"]')
+    expect(cover).to_contain_text("on its way")
+    expect(page.locator("#assets-line")).to_contain_text("Making the pictures")
+    browser_session.screenshot("universe-media-coming")
+
+    cover_image = page.locator('[data-asset-key="cover"] img')
+    expect(cover_image).to_be_visible(timeout=60_000)
+    page.wait_for_function(
+        "document.querySelector('[data-asset-key=\"cover\"] img').naturalWidth > 0"
+    )
+    expect(page.locator('[data-asset-key="pdf"] a')).to_be_visible(timeout=60_000)
+    expect(page.locator("#assets-line")).to_contain_text("All media are ready")
+    assert_not_reloaded(page)
+    thumbnail = page.locator('[data-asset-key="card_image:1"] img')
+    expect(thumbnail).to_be_visible()
+    browser_session.screenshot("universe-media-ready")
+
+    page.click('[data-card-day="1"]')
+    expect(page.locator(".card-figure img.card-image")).to_be_visible()
+    narration = page.locator('[data-asset-key="narration:1"]')
+    if shutil.which("espeak-ng"):
+        expect(narration.locator("audio track[kind=captions]")).to_have_count(1)
+    expect(page.locator(".activities h2")).to_have_text("Activities")
+    browser_session.screenshot("card-media")
     assert browser_session.console_errors == []
