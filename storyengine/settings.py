@@ -155,6 +155,26 @@ STORAGES = {
         )
     },
 }
+# Uploads and generated media in S3-compatible object storage (AWS S3, Cloudflare R2, MinIO,
+# Backblaze B2, ...) when a bucket is named: services on Render share no disk. Files stay
+# private; readers get them through the app (assets/views.py), which checks who may read.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("MEDIA_S3_PREFIX", default=""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            # Asset names are content hashes: the same name is the same bytes.
+            "file_overwrite": True,
+        },
+    }
 
 # API
 # ------------------------------------------------------------------------------
