@@ -8,11 +8,15 @@ prompt and the size and hash of what came back.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import io
 import time
 from collections.abc import Callable
 
 import openai
+from PIL import Image
 
 from transformations.engines.journal import CallStatus, EngineSession, ModelCallRecord
 from transformations.engines.llm import errors
@@ -85,3 +89,47 @@ def call_media[T](
         response_text=f"{len(content)} bytes, sha256 {hashlib.sha256(content).hexdigest()}",
     )
     return result
+
+
+# Pictures from the image model. A successful call can still carry no picture (no data, a
+# URL instead of bytes, base64 that does not decode, bytes Pillow cannot read); each fails
+# the asset as a bad image, whose message points the user to the local engine.
+
+BAD_IMAGE_MESSAGE = (
+    "The image model sent back something that is not a picture. You can retry, or make "
+    "this image with the local engine."
+)
+
+
+def returned_image(response) -> bytes:
+    """The first image's bytes from an images response; b"" if it carries none."""
+    data = getattr(response, "data", None) or []
+    encoded = getattr(data[0], "b64_json", None) if data else None
+    if not encoded:
+        return b""
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def checked_image(content: bytes, purpose: str) -> Image.Image:
+    """The model's picture, decoded; anything Pillow cannot read fails the asset."""
+    try:
+        with Image.open(io.BytesIO(content)) as opened:
+            opened.load()
+            clear = opened.mode in ("RGBA", "LA") or "transparency" in opened.info
+            return opened.convert("RGBA" if clear else "RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise StageFailed(
+            BAD_IMAGE_MESSAGE,
+            code="MODEL_BAD_IMAGE",
+            dev_message=f"{purpose}: {len(content)} bytes: {type(exc).__name__}: {exc}",
+        ) from exc
+
+
+def model_image(send, *, session: EngineSession, purpose: str, model: str, prompt: str):
+    response = call_media(
+        send, session=session, purpose=purpose, model=model, prompt=prompt, describe=returned_image
+    )
+    return checked_image(returned_image(response), purpose)
