@@ -10,6 +10,7 @@ import sys
 import pytest
 from rest_framework.test import APIClient
 
+from tests.fake_openai import FakeOpenAI
 from tests.helpers import (
     PROJECT_DIR,
     SAMPLES_DIR,
@@ -117,3 +118,21 @@ def spawn_worker(settings, tmp_path):
         if worker.process.poll() is None:
             worker.process.send_signal(signal.SIGKILL)
             worker.process.wait(timeout=10)
+
+
+@pytest.fixture
+def fake_openai(settings):
+    """A fake OpenAI-compatible server on 127.0.0.1 (tests/fake_openai.py), configured as
+    this site's model server. Modules override single settings in their own fixture."""
+    fake = FakeOpenAI().start()
+    settings.OPENAI_BASE_URL = fake.url
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_MODEL = "gpt-4o-mini"
+    settings.OPENAI_MAX_RETRIES = 2
+    settings.OPENAI_TIMEOUT = 10
+    settings.OPENAI_IMAGE_MODEL = "gpt-image-1"
+    settings.OPENAI_IMAGE_SIZE = "1536x1024"
+    settings.OPENAI_SPEECH_MODEL = "gpt-4o-mini-tts"
+    settings.OPENAI_SPEECH_VOICE = "alloy"
+    yield fake
+    fake.stop()

@@ -16,7 +16,7 @@ from assets.generators.activities import (
     scene_sentences,
 )
 from assets.generators.base import AssetRequest, CardContext, StoryContext
-from tests.fake_openai import FakeOpenAI, completion
+from tests.fake_openai import completion
 from tests.helpers import SAMPLES_DIR
 from transformations.engines.journal import CallStatus, EngineSession
 from transformations.engines.llm.schemas import response_format
@@ -162,16 +162,9 @@ def test_a_card_with_only_a_title_still_gets_honest_activities():
 
 
 @pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_MODEL = "gpt-4o-mini"
+def fake_openai(fake_openai, settings):
     settings.OPENAI_STAGE_MODELS = {"craft": "gpt-4o"}
-    settings.OPENAI_MAX_RETRIES = 2
-    settings.OPENAI_TIMEOUT = 10
-    yield fake
-    fake.stop()
+    return fake_openai
 
 
 def model_answer(**changes) -> dict:

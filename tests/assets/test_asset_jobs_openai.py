@@ -11,23 +11,17 @@ from PIL import Image
 
 from assets.models import AssetJob, AssetStatus
 from tests.assets.support import run_assets
-from tests.fake_openai import FAKE_IMAGE_SIZE, FAKE_SPEECH_SECONDS, FakeOpenAI
+from tests.fake_openai import FAKE_IMAGE_SIZE, FAKE_SPEECH_SECONDS
 from transformations.models import ModelCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
+def fake_openai(fake_openai, settings):
     settings.OPENAI_MAX_RETRIES = 1
-    settings.OPENAI_IMAGE_MODEL = "gpt-image-1"
-    settings.OPENAI_SPEECH_MODEL = "gpt-4o-mini-tts"
     settings.ASSET_ENGINE = "openai"
-    yield fake
-    fake.stop()
+    return fake_openai
 
 
 def read(job: AssetJob, role: str = "main") -> bytes:

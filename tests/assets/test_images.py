@@ -14,7 +14,7 @@ from assets.generators.base import AssetRequest, CardContext, StoryContext
 from assets.generators.images import TITLE_BAND, local_image, openai_image
 from assets.generators.palette import PALETTES, dominant_colours, story_palette
 from jobqueue.errors import JobError
-from tests.fake_openai import FAKE_IMAGE_SIZE, FakeOpenAI, Reply, error, fake_png
+from tests.fake_openai import FAKE_IMAGE_SIZE, Reply, error, fake_png
 from transformations.engines.journal import CallStatus, EngineSession
 from transformations.pipeline.errors import StageFailed
 
@@ -268,16 +268,9 @@ def test_the_cover_is_the_same_for_the_same_seed():
 
 
 @pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_IMAGE_MODEL = "gpt-image-1"
-    settings.OPENAI_IMAGE_SIZE = "1536x1024"
+def fake_openai(fake_openai, settings):
     settings.OPENAI_MAX_RETRIES = 0
-    settings.OPENAI_TIMEOUT = 10
-    yield fake
-    fake.stop()
+    return fake_openai
 
 
 def cover_png() -> bytes:

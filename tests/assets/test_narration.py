@@ -31,7 +31,6 @@ from assets.generators.narration import (
 )
 from tests.fake_openai import (
     FAKE_SPEECH_SECONDS,
-    FakeOpenAI,
     Reply,
     error,
     speech_wav,
@@ -352,19 +351,6 @@ def test_real_espeak_ng_reads_a_card(settings):
 
 
 # --- OpenAI speech ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_MAX_RETRIES = 2
-    settings.OPENAI_TIMEOUT = 10
-    settings.OPENAI_SPEECH_MODEL = "gpt-4o-mini-tts"
-    settings.OPENAI_SPEECH_VOICE = "alloy"
-    yield fake
-    fake.stop()
 
 
 def test_openai_reads_the_card_and_the_audio_is_kept_with_captions(fake_openai):

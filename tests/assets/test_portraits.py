@@ -20,7 +20,7 @@ from assets.generators.portraits import (
     portrait_prompt,
 )
 from jobqueue.errors import JobError
-from tests.fake_openai import FAKE_IMAGE_SIZE, FakeOpenAI, error, fake_png
+from tests.fake_openai import FAKE_IMAGE_SIZE, error, fake_png
 from transformations.engines.journal import EngineSession
 from transformations.pipeline.errors import StageFailed
 
@@ -216,15 +216,9 @@ def test_style_names_are_forgiving():
 
 
 @pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_IMAGE_MODEL = "gpt-image-1"
+def fake_openai(fake_openai, settings):
     settings.OPENAI_MAX_RETRIES = 0
-    settings.OPENAI_TIMEOUT = 10
-    yield fake
-    fake.stop()
+    return fake_openai
 
 
 @pytest.mark.parametrize("character", [ELENA, MARCUS], ids=["profile", "description"])

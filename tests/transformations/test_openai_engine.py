@@ -15,24 +15,12 @@ from django.core.management.base import SystemCheckError
 
 from jobqueue.models import QueueStatus
 from jobqueue.worker import Worker
-from tests.fake_openai import DIGEST_MARKER, FakeOpenAI, completion, error
+from tests.fake_openai import DIGEST_MARKER, completion, error
 from tests.helpers import reload
 from transformations.models import ModelCall, ModelCallStatus, StageStatus, TransformationJob
 from transformations.services import job_retry
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_MODEL = "gpt-4o-mini"
-    settings.OPENAI_MAX_RETRIES = 2
-    settings.OPENAI_TIMEOUT = 10
-    yield fake
-    fake.stop()
 
 
 def run_job(job: TransformationJob, *, rounds: int = 10) -> TransformationJob:

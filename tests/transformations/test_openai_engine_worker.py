@@ -14,16 +14,6 @@ from universes.models import Universe
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-@pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    # The web side must see the engine as configured to accept `engine=openai`.
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
-    yield fake
-    fake.stop()
-
-
 def model_env(fake: FakeOpenAI) -> dict[str, str]:
     return {
         "OPENAI_BASE_URL": fake.url,

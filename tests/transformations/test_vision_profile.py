@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from core.errors import ApplicationError
-from tests.fake_openai import FakeOpenAI, error
+from tests.fake_openai import error
 from transformations.engines.llm.vision import photo_jpeg
 from transformations.models import ModelCall, ModelCallStatus
 from universes.cast_services import (
@@ -26,18 +26,6 @@ pytestmark = pytest.mark.django_db
 
 DATA_URL_PREFIX = "data:image/jpeg;base64,"
 EXIF_MAKE, EXIF_ORIENTATION = 0x010F, 0x0112
-
-
-@pytest.fixture
-def fake_openai(settings):
-    fake = FakeOpenAI().start()
-    settings.OPENAI_BASE_URL = fake.url
-    settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_MODEL = "gpt-4o-mini"
-    settings.OPENAI_MAX_RETRIES = 2
-    settings.OPENAI_TIMEOUT = 10
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
