@@ -8,7 +8,7 @@ import pytest
 
 from transformations.ingest import IngestLimits, detect, normalise
 from transformations.ingest.play import parse_heading, play_cue, play_elements
-from transformations.ingest.text import repair_mojibake, strip_gutenberg
+from transformations.ingest.text import repair_mojibake, sentences, strip_gutenberg
 from transformations.pipeline.errors import IngestError
 from transformations.pipeline.types import BlockKind, SourceType
 
@@ -405,3 +405,15 @@ def test_binary_file_named_txt_is_unknown():
         normalise(junk, filename="notes.txt")
     assert caught.value.code == "UNKNOWN_FORMAT"
     assert caught.value.user_message
+
+
+def test_a_closing_quote_or_bracket_stays_with_its_sentence():
+    text = 'He said "Go." Then he left. (It rained.) Mrs. Abernathy came. “Late?” she asked.'
+    assert sentences(text) == [
+        'He said "Go."',
+        "Then he left.",
+        "(It rained.)",
+        "Mrs. Abernathy came.",
+        "“Late?” she asked.",
+    ]
+    assert "".join(sentences(text)).replace(" ", "") == text.replace(" ", "")

@@ -160,7 +160,11 @@ def strip_emphasis(text: str) -> str:
     return text.replace("\x01", "*").replace("\x02", "_")
 
 
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"'”\u2019)\]]*\s+(?=[\"'“\u2018(\[]?[A-Z0-9À-Ö])")
+# A sentence ends after . ! ? or … and at most one closing quote or bracket, which stays
+# with the sentence it closes.
+_SENTENCE_END_RE = re.compile(
+    r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”\u2019)\]]))\s+(?=[\"'“\u2018(\[]?[A-Z0-9À-Ö])"
+)
 _ABBREVIATIONS = word_set("mr. mrs. ms. dr. st. mt. prof. jr. sr. vs. e.g. i.e. capt. lt.")
 
 
