@@ -40,6 +40,16 @@ class StopSignal:
             return None
         return self.grace_deadline - time.monotonic()
 
+    def sleep(self, seconds: float) -> None:
+        """Sleep up to `seconds`, returning early once a stop is requested.
+
+        A plain time.sleep resumes after the signal handler runs (PEP 475), so a worker
+        backing off from an unreachable database would ignore SIGTERM for up to 30 s.
+        """
+        until = time.monotonic() + seconds
+        while not self.requested and (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
+
 
 class JobContext:
     def __init__(self, lease: queue.Lease, *, stop: StopSignal | None = None) -> None:

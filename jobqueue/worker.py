@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -10,9 +11,10 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db import Error, InterfaceError, OperationalError, close_old_connections
 from django.db import connection as default_connection
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -37,6 +39,7 @@ UNEXPECTED_ERROR_MESSAGE = (
     "you can retry it, and staff have the technical details."
 )
 DEADLINE_MESSAGE = "A step took longer than allowed and was stopped."
+DATABASE_UNAVAILABLE_MESSAGE = "The database was briefly unavailable."
 
 
 def make_worker_id() -> str:
@@ -58,6 +61,7 @@ class Worker:
         self._next_rescue_at = 0.0
         self._heartbeat_thread: threading.Thread | None = None
         self._heartbeat_stop = threading.Event()
+        self._heartbeat_failures = 0
 
     # The unit of work ---------------------------------------------------------
 
@@ -91,10 +95,13 @@ class Worker:
         ctx = JobContext(lease, stop=self.stop)
         self.current = ctx
         started = time.monotonic()
-        outcome = "completed"
+        # Stays so if even the outcome could not be written (the database is down):
+        # the job is still running in the database, and the rescuer will requeue it.
+        outcome = "interrupted"
         try:
             job = kind.model.objects.get(pk=lease.job_id)
             kind.handler(job, ctx)
+            outcome = "completed"
         except LeaseLost as exc:
             # Another worker or the rescuer owns the job now: write nothing.
             outcome = "lease-lost"
@@ -112,13 +119,13 @@ class Worker:
         except JobError as exc:
             outcome = self._fail_or_retry(kind, lease, exc, exc, retryable=exc.retryable)
         except (OperationalError, InterfaceError) as exc:
-            # The database went away mid-job: the job itself may be fine.
-            outcome = self._fail_or_retry(
-                kind,
-                lease,
-                JobError("The database was briefly unavailable.", code="DATABASE_UNAVAILABLE"),
-                exc,
-                retryable=True,
+            # The database went away mid-job (a restart, a failover): the job itself may be
+            # fine. Schedule its retry as soon as the database answers again, instead of
+            # leaving it to the rescuer once its lease has run out.
+            logger.warning("job=%s database error mid-job: %s", lease.job_id, exc)
+            error = JobError(DATABASE_UNAVAILABLE_MESSAGE, code="DATABASE_UNAVAILABLE")
+            outcome = self._once_database_is_back(
+                functools.partial(self._fail_or_retry, kind, lease, error, exc, retryable=True)
             )
         except Exception as exc:
             logger.exception("job=%s unexpected error", lease.job_id)
@@ -141,7 +148,31 @@ class Worker:
                 (time.monotonic() - started) * 1000,
             )
             if not default_connection.in_atomic_block:
-                close_old_connections()
+                with contextlib.suppress(Error):
+                    close_old_connections()
+
+    def _once_database_is_back(self, write: Callable[[], str]) -> str:
+        """Run `write` on a fresh connection, waiting with backoff while the database is down.
+
+        Waits about one lease at most: by then another worker's rescuer may own the job.
+        The last error is raised after that (or on shutdown), and the worker loop's own
+        backoff takes over.
+        """
+        give_up_at = time.monotonic() + settings.WORKER_LEASE_SECONDS
+        delay = 0.25
+        while True:
+            if not default_connection.in_atomic_block:
+                # The server dropped this connection; only a new one can succeed.
+                with contextlib.suppress(Error):
+                    default_connection.close()
+            try:
+                return write()
+            except (OperationalError, InterfaceError):
+                retry = not default_connection.in_atomic_block
+                if not retry or self.stop.requested or time.monotonic() + delay > give_up_at:
+                    raise
+            self.stop.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     # Outcomes ------------------------------------------------------------------
 
@@ -205,7 +236,14 @@ class Worker:
 
     def start_heartbeat(self) -> None:
         """Renew the current job's lease and this worker's row from a thread."""
-        self._record_heartbeat()
+        try:
+            self._record_heartbeat()
+        except Error:
+            # The database may be restarting as the worker starts: the thread retries.
+            logger.warning("first heartbeat failed; the heartbeat thread will retry")
+            if not default_connection.in_atomic_block:
+                with contextlib.suppress(Error):
+                    default_connection.close()
         self._heartbeat_thread = threading.Thread(
             target=self._heartbeat_loop, name="heartbeat", daemon=True
         )
@@ -215,19 +253,38 @@ class Worker:
         self._heartbeat_stop.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(timeout=5)
-        with contextlib.suppress(DatabaseError):
+        with contextlib.suppress(Error):
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
 
     def _heartbeat_loop(self) -> None:
         try:
             while not self._heartbeat_stop.wait(settings.WORKER_HEARTBEAT_INTERVAL):
-                try:
-                    self.beat()
-                except DatabaseError:
-                    logger.warning("heartbeat failed; retrying", exc_info=True)
-                    close_old_connections()
+                self._beat_safely()
         finally:
-            default_connection.close()
+            with contextlib.suppress(Error):
+                default_connection.close()
+
+    def _beat_safely(self) -> None:
+        """One beat; any error is logged and retried at the next beat.
+
+        The thread must outlive every failure: if it died, no lease would be renewed
+        again and every long stage would be rescued from under its live worker.
+        """
+        try:
+            self.beat()
+        except Exception as exc:
+            self._heartbeat_failures += 1
+            if self._heartbeat_failures == 1:
+                logger.warning("heartbeat failed; retrying every beat", exc_info=True)
+            else:
+                logger.debug("heartbeat failed again (%s): %s", self._heartbeat_failures, exc)
+            # A connection the server dropped is not reused; the next beat opens a new one.
+            with contextlib.suppress(Error):
+                default_connection.close()
+            return
+        if self._heartbeat_failures:
+            logger.info("heartbeat back after %s failed beat(s)", self._heartbeat_failures)
+            self._heartbeat_failures = 0
 
     def beat(self) -> None:
         ctx = self.current

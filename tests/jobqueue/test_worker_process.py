@@ -152,6 +152,7 @@ def _listening_backends() -> int:
         cursor.execute(
             # Connected is not enough: a NOTIFY sent before LISTEN completes is lost.
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'run_worker-listen'"
+            " AND datname = current_database()"
             " AND state = 'idle' AND query ILIKE 'LISTEN%%'"
         )
         return cursor.fetchone()[0]

@@ -4,18 +4,20 @@ Claims queued jobs of every registered kind, one at a time, until stopped.
 SIGTERM (a deploy) stops claiming, lets the current stage finish if it fits
 WORKER_SHUTDOWN_GRACE, otherwise hands the job back to the queue, and exits 0.
 A second SIGTERM or SIGINT exits at once; the rescuer recovers the job.
+A database outage (a restart, a failover) is waited out with backoff, 0.5 s
+doubling to 30 s; the worker itself keeps running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import Error, close_old_connections, connection
 
 from jobqueue.context import StopSignal
 from jobqueue.listener import Listener
@@ -73,14 +75,26 @@ class Command(BaseCommand):
             while not self.stop.requested:
                 try:
                     found = self.worker.handle_one()
-                    failures = 0
-                except DatabaseError:
+                except Error as exc:
+                    # Any database error, InterfaceError included (not a DatabaseError).
                     failures += 1
-                    delay = min(30.0, 0.5 * 2**failures)
-                    logger.warning("database unavailable; retrying in %.1fs", delay, exc_info=True)
-                    close_old_connections()
-                    time.sleep(delay)
+                    delay = min(30.0, 0.5 * 2 ** (failures - 1))
+                    # The whole trace once; then one line per retry, not a page.
+                    logger.warning(
+                        "database unavailable (failure %s); retrying in %.1fs: %s",
+                        failures,
+                        delay,
+                        exc,
+                        exc_info=failures == 1,
+                    )
+                    # The server dropped this connection: the next attempt needs a new one.
+                    with contextlib.suppress(Error):
+                        connection.close()
+                    self.stop.sleep(delay)
                     continue
+                if failures:
+                    logger.info("database reachable again after %s failure(s)", failures)
+                    failures = 0
                 if options["max_jobs"] and self.worker.jobs_processed >= options["max_jobs"]:
                     break
                 if found:
@@ -90,12 +104,13 @@ class Command(BaseCommand):
                 if listener is not None:
                     listener.wait(poll)
                 else:
-                    time.sleep(poll)
+                    self.stop.sleep(poll)
         finally:
             if listener is not None:
                 listener.close()
             self.worker.stop_heartbeat()
-            close_old_connections()
+            with contextlib.suppress(Error):
+                close_old_connections()
         self.stdout.write(f"worker {self.worker.worker_id} stopped")
 
     def on_signal(self, signum, frame):
