@@ -27,7 +27,7 @@ from tests.transformations.pdf_fixtures import (
     render_screenplay,
 )
 from transformations.ingest import IngestLimits, detect, normalise
-from transformations.ingest.pdf import parse_pdf
+from transformations.ingest.pdf import _may_be_screenplay, parse_pdf
 from transformations.pipeline.errors import IngestError
 from transformations.pipeline.types import BlockKind, SourceType
 from universes.models import Universe
@@ -378,3 +378,22 @@ def test_unreadable_pdf_fails_stage_0_and_keeps_the_source(make_job, data, code)
     assert row.error_message_user
     with row.source_file.open("rb") as stored:
         assert stored.read() == data  # kept for a retry once the creator fixes the file
+
+
+def test_prose_lines_that_contain_int_or_ext_are_not_scene_headings():
+    """ "Point", "West", "next", "Print" once looked like INT/EST/EXT headings, which sent
+    long prose PDFs through the slow positional screenplay reading."""
+    from transformations.ingest.pdf_reading import TextLine
+
+    prose = [
+        "Point before the rain, they walked.",
+        "The best of the harbour lay west.",
+        "next to the window stood a chair",
+        "West of the river the fields began.",
+        "Print it, she said.",
+    ]
+    page = [TextLine(text, 72.0, 700.0 - 14 * i, 11.0) for i, text in enumerate(prose)]
+    assert not _may_be_screenplay([page] * 3)
+    script = ["INT. HOUSE - DAY", "12 12INT. HALL - NIGHT", "12A EXT. PIER - DAWN"]
+    headings = [TextLine(text, 108.0, 700.0 - 14 * i, 12.0) for i, text in enumerate(script)]
+    assert _may_be_screenplay([headings])

@@ -48,7 +48,10 @@ MIN_LETTER_SHARE = 0.3
 MIN_HEADINGS_FOR_LAYOUT = 2
 MIN_CUES_FOR_LAYOUT = 6
 MIN_PLACED_SHARE = 0.6
-_SCENE_PREFIX_SEARCH_RE = re.compile(r"(?:INT|EXT|EST|I/E)[\s./]", re.IGNORECASE)
+# A capitalised INT/EXT/EST/I/E at the start of the line, or behind the scene numbers plain
+# text glues to it ("12 12INT. HOUSE"). Anywhere else, any case, it matched ordinary prose
+# ("Point", "West", "next") and sent long prose PDFs down the slow layout reading.
+_SCENE_PREFIX_SEARCH_RE = re.compile(r"^(?:\d+[A-Z]?\.?\s*)*(?=(?:INT|EXT|EST|I/E)[\s./])")
 
 
 def parse_pdf(data: bytes, limits: IngestLimits) -> BinaryParse:
@@ -116,8 +119,8 @@ def _may_be_screenplay(pages: list[list[TextLine]]) -> bool:
 
 def _has_scene_heading(text: str) -> bool:
     """A heading, perhaps behind the scene number plain text glues to it ("12 12INT. HOUSE")."""
-    start = _SCENE_PREFIX_SEARCH_RE.search(text[:12])
-    return len(text) <= 80 and start is not None and is_scene_heading(text[start.start() :])
+    start = _SCENE_PREFIX_SEARCH_RE.match(text)
+    return len(text) <= 80 and start is not None and is_scene_heading(text[start.end() :])
 
 
 def _parse_screenplay_layout(data: bytes, text: PdfText) -> BinaryParse | None:
