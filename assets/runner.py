@@ -54,6 +54,8 @@ def run_asset(job: AssetJob, ctx: JobContext) -> None:
         status_line=f"Making {label}…",
     )
     universe_asset_status_sync(universe_id=job.universe_id)
+    # Leftovers of attempts killed after writing a file (a PDF's bytes differ each time).
+    files_delete_unreferenced(job)
 
     started = time.monotonic()
     deadline = settings.ASSET_DEADLINES[job.asset_type]
@@ -73,7 +75,8 @@ def run_asset(job: AssetJob, ctx: JobContext) -> None:
             code="ASSET_TIMEOUT",
             dev_message=f"{job.key}: deadline {deadline}s exceeded",
         ) from exc
-    ctx.check()
+    # No shutdown check here: work finished inside the grace period is kept. The fenced
+    # finish below still refuses a worker that lost its lease.
     files = {role: file_store(job, role, generated) for role, generated in result.files.items()}
     _finish(
         job,

@@ -264,4 +264,7 @@ def _finalise(job: TransformationJob, ctx: JobContext, outputs: dict) -> None:
             output_universe=universe,
             progress=100,
             status_line="Your universe is ready",
+            # A retried job that finished carries no error from an earlier attempt.
+            error_code="",
+            error_message_user="",
         )
