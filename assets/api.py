@@ -17,6 +17,7 @@ from assets.services import (
     portrait_favourite_set,
     portrait_request,
 )
+from core.api_schema import errors
 from universes.selectors import universe_list_visible
 
 
@@ -29,8 +30,29 @@ class AssetStatusSerializer(serializers.Serializer):
     assets = serializers.DictField(child=serializers.JSONField())
 
 
+class AssetEntrySerializer(serializers.Serializer):
+    """One asset as `asset_entry` describes it (docs/ASSETS.md); optional keys when they apply."""
+
+    key = serializers.CharField()
+    type = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    startedAt = serializers.DateTimeField(allow_null=True)
+    completedAt = serializers.DateTimeField(allow_null=True)
+    history = serializers.ListField(child=serializers.JSONField())
+    cardId = serializers.IntegerField(required=False)
+    characterId = serializers.IntegerField(required=False)
+    url = serializers.CharField(required=False)
+    files = serializers.DictField(child=serializers.CharField(), required=False)
+    data = serializers.JSONField(required=False)
+    metadata = serializers.DictField(child=serializers.JSONField(), required=False)
+    error = serializers.DictField(child=serializers.CharField(), required=False)
+    skippedReason = serializers.CharField(required=False)
+    favourite = serializers.CharField(required=False)
+
+
 class UniverseAssetsApi(APIView):
-    @extend_schema(responses={200: AssetStatusSerializer, 304: None})
+    @extend_schema(responses={200: AssetStatusSerializer, 304: None, **errors(401, 404)})
     def get(self, request, universe_id):
         universe = _visible_universe(request, universe_id)
         current = asset_generation_status(universe)
@@ -44,7 +66,12 @@ class RegenerateInputSerializer(serializers.Serializer):
     assetTypes = serializers.ListField(
         child=serializers.ChoiceField(choices=REGENERABLE_TYPES), allow_empty=False
     )
-    cardIds = serializers.ListField(child=serializers.IntegerField(), required=False)
+    # Bounded like the keys they name (64-bit): past that SQLite overflowed (a 500).
+    cardIds = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=1000,
+    )
 
 
 class RegenerateOutputSerializer(serializers.Serializer):
@@ -52,7 +79,12 @@ class RegenerateOutputSerializer(serializers.Serializer):
 
 
 class UniverseAssetsRegenerateApi(APIView):
-    @extend_schema(request=RegenerateInputSerializer, responses={202: RegenerateOutputSerializer})
+    throttle_scope = "asset_regenerate"
+
+    @extend_schema(
+        request=RegenerateInputSerializer,
+        responses={202: RegenerateOutputSerializer, **errors(400, 401, 403, 404, 409, 413, 429)},
+    )
     def post(self, request, universe_id):
         universe = _visible_universe(request, universe_id)
         if universe.owner_id != request.user.pk:
@@ -80,7 +112,12 @@ class PortraitInputSerializer(serializers.Serializer):
 
 
 class CharacterPortraitsApi(APIView):
-    @extend_schema(request=PortraitInputSerializer, responses={202: AssetStatusSerializer})
+    throttle_scope = "portrait_request"
+
+    @extend_schema(
+        request=PortraitInputSerializer,
+        responses={202: AssetEntrySerializer, **errors(400, 401, 403, 404, 413, 429)},
+    )
     def post(self, request, universe_id, key):
         universe = _visible_universe(request, universe_id)
         if universe.owner_id != request.user.pk:
@@ -105,7 +142,10 @@ class FavouriteInputSerializer(serializers.Serializer):
 
 
 class PortraitFavouriteApi(APIView):
-    @extend_schema(request=FavouriteInputSerializer, responses={200: AssetStatusSerializer})
+    @extend_schema(
+        request=FavouriteInputSerializer,
+        responses={200: AssetEntrySerializer, **errors(400, 401, 403, 404, 409, 413)},
+    )
     def post(self, request, universe_id, job_id):
         universe = _visible_universe(request, universe_id)
         if universe.owner_id != request.user.pk:

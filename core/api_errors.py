@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ApplicationError
+from core.quotas import wait_display
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +24,7 @@ CODES_BY_CLASS = {
     exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
     exceptions.NotAcceptable: "NOT_ACCEPTABLE",
     exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
-    exceptions.Throttled: "RATE_LIMITED",
+    exceptions.Throttled: "THROTTLED",
     exceptions.ParseError: "MALFORMED_REQUEST",
     exceptions.ValidationError: "VALIDATION_ERROR",
 }
@@ -30,7 +32,13 @@ CODES_BY_CLASS = {
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        headers = {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(retry_after.total_seconds())))
+        return Response(
+            {"detail": exc.message, "code": exc.code}, status=exc.status_code, headers=headers
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -53,6 +61,13 @@ def exception_handler(exc, context):
             "detail": _first_message(exc.detail) or "Some fields are not valid.",
             "code": code,
             "errors": exc.detail,
+        }
+    elif isinstance(exc, exceptions.Throttled):
+        # DRF has already set Retry-After from exc.wait; say the same thing in words.
+        wait = f"in {wait_display(exc.wait)}" if exc.wait is not None else "in a little while"
+        response.data = {
+            "detail": f"Too many requests of this kind in a short time. Try again {wait}.",
+            "code": code,
         }
     else:
         response.data = {"detail": str(exc.detail), "code": code}

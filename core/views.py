@@ -1,15 +1,16 @@
-"""Site-wide pages: the home page and the health check."""
+"""Site-wide pages: the home page, the health check and the metrics."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import login
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from core.forms import SignupForm
-from jobqueue.worker import worker_heartbeat_age_seconds
+from core.metrics import CONTENT_TYPE, exposition, metric_families, metrics_access_allowed
+from core.metrics_selectors import health_check, metrics_snapshot
 from transformations.selectors import job_list_visible
 from universes.selectors import universe_list_visible
 
@@ -35,23 +36,41 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
+@never_cache
+@require_safe
 def healthz(request):
-    """200 when the database answers; reports how fresh the newest worker heartbeat is."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        age = worker_heartbeat_age_seconds()
-    except DatabaseError:
-        return JsonResponse(
-            {"status": "error", "database": "unreachable", "code": "DATABASE_UNAVAILABLE"},
-            status=503,
-        )
-    workers_alive = age is not None and age <= settings.WORKER_STALE_AFTER
+    """Whether this web process can serve: 503 when the database is unreachable or behind.
+
+    Stale or missing workers make the answer "degraded" but keep it 200: Render restarts
+    a web service whose health check fails, and restarting the web cannot bring a dead
+    worker back; it would only take the pages down with it. Workers are watched through
+    /metrics (workers_live, queue_oldest_age_seconds) instead. The answer names no host,
+    version or error: anyone may call it.
+    """
+    health = health_check()
     return JsonResponse(
         {
-            "status": "ok",
-            "database": "ok",
-            "workers": "alive" if workers_alive else "stale",
-            "workerHeartbeatAgeSeconds": None if age is None else round(age, 1),
-        }
+            "status": health.status,
+            "database": health.database,
+            "migrations": health.migrations,
+            "workers": health.workers,
+            "workerHeartbeatAgeSeconds": (
+                None if health.heartbeat_age is None else round(health.heartbeat_age, 1)
+            ),
+        },
+        status=200 if health.serving else 503,
     )
+
+
+@never_cache
+@require_safe
+def metrics(request):
+    """Prometheus metrics for staff and for a scraper holding METRICS_TOKEN.
+
+    Anyone else gets the site's ordinary 404, so the endpoint's existence is not
+    advertised to the people it is closed to.
+    """
+    if not metrics_access_allowed(request):
+        raise Http404
+    body = exposition(metric_families(metrics_snapshot()))
+    return HttpResponse(body, content_type=CONTENT_TYPE)

@@ -13,6 +13,9 @@ import tempfile
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
+
+from storyengine.processes import process_name
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,7 +74,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that its duration and status cover every other layer.
+    "core.request_logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.UploadSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,9 +110,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 _db = DATABASES["default"]
-_process_name = os.environ.get("STORYENGINE_PROCESS_NAME") or (
-    "run_worker" if "run_worker" in sys.argv else "storyengine-web"
-)
+# How this process shows in pg_stat_activity: storyengine-web, storyengine-worker,
+# storyengine-migrate, ... (storyengine/processes.py).
+DB_APPLICATION_NAME = env.str("DB_APPLICATION_NAME", default="") or process_name(sys.argv)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions and a busy timeout let the web process and the
     # worker write the same file without "database is locked" errors.
@@ -123,9 +129,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         default=str(Path(tempfile.gettempdir()) / f"storyengine-test-{os.getpid()}.sqlite3"),
     )
 else:
+    # Reuse a connection for a minute instead of opening one per request; the health
+    # check replaces one the server closed meanwhile (a database restart, an idle timeout).
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
-    _db.setdefault("OPTIONS", {})["application_name"] = _process_name
+    _db.setdefault("OPTIONS", {})["application_name"] = DB_APPLICATION_NAME
 
 # AUTH
 # ------------------------------------------------------------------------------
@@ -205,8 +213,10 @@ SPECTACULAR_SETTINGS = {
 # STORY ENGINE
 # ------------------------------------------------------------------------------
 STORY_ENGINE = env.str("STORY_ENGINE", default="local")
-# Public base URL, for links printed by commands.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Public base URL, for links printed by commands. Render sets RENDER_EXTERNAL_URL on web services.
+SITE_URL = env.str(
+    "SITE_URL", default=env.str("RENDER_EXTERNAL_URL", default="http://127.0.0.1:8000")
+)
 # Upload and parsing limits protect the workers (DESIGN §2).
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
@@ -316,8 +326,50 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         # "discarding data" for pages it cannot extract; the job reports that itself.
         "trafilatura": {"level": "ERROR"},
+        # runserver's own request lines would repeat core.request_logging's.
+        "django.server": {"level": "WARNING"},
     },
 }
+
+# ABUSE LIMITS
+# ------------------------------------------------------------------------------
+# The database cache is shared by every web process, so a throttle holds across processes
+# and restarts. Deploys run `manage.py createcachetable` (idempotent); tests create it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "storyengine_cache",
+        # Past this many rows a write deletes expired keys, then arbitrary live ones: keep it
+        # far above the throttle histories alive at once (one per user and scope).
+        "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
+    }
+}
+# Burst limits per user on the expensive API writes (core.quotas.WriteThrottle, for views
+# that set throttle_scope): "N/period", period s, min, hour or day; empty turns one off.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["core.quotas.WriteThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    scope: env.str(f"THROTTLE_{scope.upper()}", default=rate) or None
+    for scope, rate in {
+        "transformation_create": "10/min",
+        "transformation_retry": "10/min",
+        "asset_regenerate": "10/min",
+        "portrait_request": "10/min",
+    }.items()
+}
+for _scope, _rate in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].items():
+    _count, _, _period = (_rate or "0/s").partition("/")
+    if not _count.isdigit() or _period not in {"s", "sec", "m", "min", "h", "hour", "d", "day"}:
+        raise environ.ImproperlyConfigured(
+            f"THROTTLE_{_scope.upper()}={_rate!r}: expected N/period, e.g. 10/min or 100/day."
+        )
+# Per-creator quotas, checked when a transformation is created; staff are exempt; 0 turns
+# one off. Transformations started in a rolling 24 hours; bytes of all stored sources.
+QUOTA_TRANSFORMATIONS_PER_DAY = env.int("QUOTA_TRANSFORMATIONS_PER_DAY", default=50)
+QUOTA_STORAGE_BYTES = env.int("QUOTA_STORAGE_BYTES", default=1024**3)
+if QUOTA_TRANSFORMATIONS_PER_DAY < 0 or QUOTA_STORAGE_BYTES < 0:
+    raise environ.ImproperlyConfigured("Quotas are counts and bytes: 0 or more.")
+# The window of /metrics' pickup latency, stage durations and failures by code.
+METRICS_WINDOW_SECONDS = env.int("METRICS_WINDOW_SECONDS", default=3600)
 
 # SECURITY (production)
 # ------------------------------------------------------------------------------
@@ -331,3 +383,49 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# A content security policy everywhere, not only in production, so that the tests and the
+# browser tests meet the policy users get. Pages load scripts and styles only as files from
+# this origin: no inline <script>, style attribute or <style> (templates/, static/).
+# Media are streamed through the app (assets/views.py), so object storage needs no entry.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    # data: for the icons Swagger UI's stylesheet embeds (/api/docs/).
+    "img-src": [CSP.SELF, "data:"],
+    "media-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# OBSERVABILITY
+# ------------------------------------------------------------------------------
+# Lets a Prometheus scraper read /metrics without a staff session; empty: staff only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Errors (web requests, and jobs through the worker's ERROR log lines) go to Sentry only
+# when a DSN is set. No personal data: no user details, IPs or cookies, and no request
+# bodies at all (uploads and form posts carry the creators' stories).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        send_default_pii=False,
+        max_request_body_size="never",
+        environment=env.str(
+            "SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "development"
+        ),
+        # Render sets RENDER_GIT_COMMIT: each deploy is a release.
+        release=env.str("SENTRY_RELEASE", default=env.str("RENDER_GIT_COMMIT", default="")) or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+    # Web, worker or one-off command: the same code fails differently in each.
+    sentry_sdk.get_global_scope().set_tag("process", DB_APPLICATION_NAME)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_schema import PAGINATION_PARAMETERS, ApiPagination, errors, paginated
+from core.errors import ApplicationError
 from transformations.engines import ready_engines
-from transformations.selectors import job_etag, job_list_visible
+from transformations.selectors import job_can_operate, job_etag, job_list_visible
 from transformations.services import (
     job_cancel,
     job_config_build,
@@ -68,17 +69,28 @@ class JobCreateInputSerializer(serializers.Serializer):
 
 class TransformationListCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    throttle_scope = "transformation_create"  # POST only: core.quotas.WriteThrottle
 
-    @extend_schema(responses=JobOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="transformations_list",
+        parameters=PAGINATION_PARAMETERS,
+        responses={
+            200: paginated("PaginatedJobOutputList", JobOutputSerializer(many=True)),
+            **errors(400, 401),
+        },
+    )
     def get(self, request):
         jobs = job_list_visible(user=request.user)
-        paginator = LimitOffsetPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(JobOutputSerializer(page, many=True).data)
 
     @extend_schema(
         request=JobCreateInputSerializer,
-        responses={201: inline_serializer("JobCreated", {"jobId": serializers.UUIDField()})},
+        responses={
+            201: inline_serializer("JobCreated", {"jobId": serializers.UUIDField()}),
+            **errors(400, 401, 413, 415, 429),
+        },
     )
     def post(self, request):
         serializer = JobCreateInputSerializer(data=request.data)
@@ -115,8 +127,18 @@ def _get_visible_job(request, job_id):
     return get_object_or_404(job_list_visible(user=request.user), pk=job_id)
 
 
+def _get_operable_job(request, job_id):
+    """As for universes, staff read every job but change only with the admin's permission."""
+    job = _get_visible_job(request, job_id)
+    if not job_can_operate(job=job, user=request.user):
+        raise ApplicationError(
+            "Only the job's owner can retry or cancel it.", code="NOT_OWNER", status_code=403
+        )
+    return job
+
+
 class TransformationDetailApi(APIView):
-    @extend_schema(responses={200: JobOutputSerializer, 304: None})
+    @extend_schema(responses={200: JobOutputSerializer, 304: None, **errors(401, 404)})
     def get(self, request, job_id):
         job = _get_visible_job(request, job_id)
         etag = job_etag(job)
@@ -126,14 +148,18 @@ class TransformationDetailApi(APIView):
 
 
 class TransformationRetryApi(APIView):
-    @extend_schema(request=None, responses=JobOutputSerializer)
+    throttle_scope = "transformation_retry"
+
+    @extend_schema(
+        request=None, responses={202: JobOutputSerializer, **errors(401, 403, 404, 409, 429)}
+    )
     def post(self, request, job_id):
-        job = job_retry(job=_get_visible_job(request, job_id))
+        job = job_retry(job=_get_operable_job(request, job_id))
         return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class TransformationCancelApi(APIView):
-    @extend_schema(request=None, responses=JobOutputSerializer)
+    @extend_schema(request=None, responses={202: JobOutputSerializer, **errors(401, 403, 404, 409)})
     def post(self, request, job_id):
-        job = job_cancel(job=_get_visible_job(request, job_id))
+        job = job_cancel(job=_get_operable_job(request, job_id))
         return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -43,8 +44,19 @@ def initial_stage_statuses() -> dict[str, str]:
     return {str(i): StageStatus.PENDING for i in range(STAGE_COUNT)}
 
 
+# A short, plain extension is kept so operators can tell files apart in storage.
+SOURCE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
+
+
 def source_upload_path(job: TransformationJob, filename: str) -> str:
-    return f"sources/{job.pk}/{filename}"
+    """Where a source is stored: a name of ours, never the creator's file name.
+
+    The creator's name is only a label (`source_filename`). As a path, a long name in a
+    non-Latin script passed the file system's 255-byte limit and a name of emoji alone was
+    cleaned to nothing: both were 500s (tests/security/test_upload_fuzz.py).
+    """
+    match = SOURCE_EXTENSION.search(filename)
+    return f"sources/{job.pk}/source{match.group(0).lower() if match else ''}"
 
 
 class TransformationJob(QueueJob):

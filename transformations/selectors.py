@@ -27,6 +27,15 @@ def job_list_visible(*, user) -> QuerySet[TransformationJob]:
     return jobs.filter(user=user)
 
 
+def job_can_operate(*, job: TransformationJob, user) -> bool:
+    """Retry and cancel: the job's owner, or staff who may change jobs.
+
+    Reading is not operating: staff read every job, but retrying or cancelling another
+    creator's job takes the permission the admin's actions require as well.
+    """
+    return job.user_id == user.pk or user.has_perm("transformations.change_transformationjob")
+
+
 def job_etag(job: TransformationJob) -> str:
     return f'"{job.pk.hex}-{job.version}"'
 

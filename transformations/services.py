@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from core.errors import ApplicationError, ConflictError
+from core.quotas import QuotaExceeded, size_display, time_display, wait_display
 from jobqueue.models import QueueStatus
 from jobqueue.queue import notify_enqueued
 from transformations.engines import ready_engines
 from transformations.models import STAGE_COUNT, ModelCall, StageStatus, TransformationJob
 
 PASTED_TEXT_FILENAME = "pasted-text.txt"
+QUOTA_DAY = timedelta(hours=24)
 
 
 def job_config_build(
@@ -74,6 +78,7 @@ def job_create(
         raise ApplicationError(
             "This file is empty. Choose a document with some story in it.", code="EMPTY_FILE"
         )
+    job_quota_check(user=user, size=len(data))
     job = TransformationJob(
         user=user,
         source_filename=(filename or PASTED_TEXT_FILENAME)[:255],
@@ -88,6 +93,54 @@ def job_create(
     job.save()
     notify_enqueued()
     return job
+
+
+def job_quota_check(*, user, size: int) -> None:
+    """Refuse a new job past the creator's quotas; staff (and jobs without an owner) are exempt.
+
+    1. Lock the user's row, inside job_create's transaction, so two uploads racing from
+       one account cannot both take the last slot (SQLite's IMMEDIATE transactions already
+       serialise writers; this is for PostgreSQL).
+    2. One aggregate over the user's jobs (indexed by user): jobs created in the last 24
+       hours, and the bytes of every stored source.
+    3. Past the daily quota, say when the window frees a slot: when the oldest job still
+       counting over the limit turns a day old (a rolling window, so there is no midnight
+       rush). Past the storage quota, waiting does not help; say what does.
+    """
+    if user is None or user.is_staff:
+        return
+    per_day = settings.QUOTA_TRANSFORMATIONS_PER_DAY
+    storage = settings.QUOTA_STORAGE_BYTES
+    if not per_day and not storage:
+        return
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    now = timezone.now()
+    jobs = TransformationJob.objects.filter(user=user).order_by()
+    usage = jobs.aggregate(
+        today=Count("pk", filter=Q(created_at__gt=now - QUOTA_DAY)),
+        stored=Sum("source_size"),
+    )
+    if per_day and usage["today"] >= per_day:
+        oldest_counting = (
+            jobs.filter(created_at__gt=now - QUOTA_DAY)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)[usage["today"] - per_day]
+        )
+        frees_at = oldest_counting + QUOTA_DAY
+        noun = "transformation" if per_day == 1 else "transformations"
+        raise QuotaExceeded(
+            f"You have reached your limit of {per_day} {noun} in 24 hours. You can start "
+            f"another in {wait_display((frees_at - now).total_seconds())} "
+            f"(at {time_display(frees_at)}).",
+            retry_after=frees_at - now,
+        )
+    stored = usage["stored"] or 0
+    if storage and stored + size > storage:
+        raise QuotaExceeded(
+            f"This file ({size_display(size)}) does not fit in your upload storage: you use "
+            f"{size_display(stored)} of {size_display(storage)}. Upload a smaller file, or ask "
+            "an administrator to remove transformations you no longer need."
+        )
 
 
 def _statuses_reset_from(job: TransformationJob, stage: int) -> dict[str, str]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from transformations.forms import RELEASE_MODE_HELP, TransformationForm
 from transformations.models import STAGE_COUNT, TransformationJob
-from transformations.selectors import job_etag, job_list_visible, job_timeline
+from transformations.selectors import job_can_operate, job_etag, job_list_visible, job_timeline
 from transformations.services import job_cancel, job_config_build, job_create, job_retry
 
 
@@ -54,6 +54,14 @@ def _visible_job(request, job_id) -> TransformationJob:
     return get_object_or_404(job_list_visible(user=request.user), pk=job_id)
 
 
+def _operable_job(request, job_id) -> TransformationJob:
+    """Staff who may only read get the same 404 as everyone else who may not act."""
+    job = _visible_job(request, job_id)
+    if not job_can_operate(job=job, user=request.user):
+        raise Http404("Only the job's owner can do this.")
+    return job
+
+
 @login_required
 def transformation_detail(request, job_id):
     """The timeline page; `?fragment=1` answers only the live part, with ETag/304."""
@@ -75,7 +83,7 @@ def transformation_detail(request, job_id):
 @require_POST
 def transformation_retry(request, job_id):
     try:
-        job_retry(job=_visible_job(request, job_id))
+        job_retry(job=_operable_job(request, job_id))
         messages.success(request, "Retrying from the step that failed.")
     except ApplicationError as error:
         messages.error(request, error.message)
@@ -86,7 +94,7 @@ def transformation_retry(request, job_id):
 @require_POST
 def transformation_cancel(request, job_id):
     try:
-        job_cancel(job=_visible_job(request, job_id))
+        job_cancel(job=_operable_job(request, job_id))
         messages.success(request, "Cancelling this transformation.")
     except ApplicationError as error:
         messages.error(request, error.message)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_schema import PAGINATION_PARAMETERS, ApiPagination, errors, paginated
 from universes.models import Character
 from universes.selectors import card_list_visible, universe_list_visible
 
@@ -87,9 +87,16 @@ class CardOutputSerializer(serializers.Serializer):
 
 
 class UniverseListApi(APIView):
-    @extend_schema(responses=UniverseSummarySerializer(many=True))
+    @extend_schema(
+        operation_id="universes_list",
+        parameters=PAGINATION_PARAMETERS,
+        responses={
+            200: paginated("PaginatedUniverseList", UniverseSummarySerializer(many=True)),
+            **errors(400, 401),
+        },
+    )
     def get(self, request):
-        paginator = LimitOffsetPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(
             universe_list_visible(user=request.user), request, view=self
         )
@@ -101,7 +108,7 @@ def _get_visible_universe(request, universe_id):
 
 
 class UniverseDetailApi(APIView):
-    @extend_schema(responses=UniverseDetailSerializer)
+    @extend_schema(responses={200: UniverseDetailSerializer, **errors(401, 404)})
     def get(self, request, universe_id):
         universe = get_object_or_404(
             universe_list_visible(user=request.user).prefetch_related(
@@ -121,7 +128,10 @@ class UniverseCardsApi(APIView):
                 description="`scheduled` to include cards not yet published (owner and staff).",
             )
         ],
-        responses=CardOutputSerializer(many=True),
+        responses={
+            200: inline_serializer("CardList", {"results": CardOutputSerializer(many=True)}),
+            **errors(401, 404),
+        },
     )
     def get(self, request, universe_id):
         universe = _get_visible_universe(request, universe_id)

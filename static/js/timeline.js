@@ -8,6 +8,12 @@
 
   function root() { return document.getElementById("timeline"); }
 
+  // The width comes from data-progress: the content security policy refuses style attributes.
+  function paintProgress() {
+    var bar = document.getElementById("progress-bar");
+    if (bar) bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0)) + "%";
+  }
+
   function delay() {
     if (failures) return Math.min(MAX_BACKOFF_MS, FAST_MS * Math.pow(2, failures));
     return document.hidden ? HIDDEN_MS : FAST_MS;
@@ -28,6 +34,7 @@
         if (old && old.dataset.state !== stage.dataset.state) stage.classList.add("changed");
       });
       current.replaceWith(fresh);
+      paintProgress();
       if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
       return;
     }
@@ -42,7 +49,8 @@
     var bar = current.querySelector("#progress-bar");
     var freshBar = fresh.querySelector("#progress-bar");
     if (bar && freshBar) {
-      bar.style.width = freshBar.style.width;
+      bar.dataset.progress = freshBar.dataset.progress;
+      paintProgress();
       bar.parentElement.setAttribute("aria-valuenow", freshBar.parentElement.getAttribute("aria-valuenow"));
     }
     ["#job-status", "#status-line", "#timeline-heading"].forEach(function (selector) {
@@ -87,5 +95,6 @@
   document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
   setInterval(tickElapsed, 1000);
   tickElapsed();
+  paintProgress();
   schedule();
 })();

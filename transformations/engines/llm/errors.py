@@ -7,7 +7,10 @@ backoff. Everything else fails the stage at once: trying again cannot help.
 
 from __future__ import annotations
 
+import re
+
 import openai
+from django.conf import settings
 
 from jobqueue.errors import JobError
 from transformations.pipeline.errors import EngineUnavailable, StageFailed
@@ -16,6 +19,20 @@ KEEP = "Your upload and every finished stage are kept."
 LOCAL_ADVICE = "You can retry, or upload it again with the local engine."
 
 _BLOCKED_CODES = {"content_policy_violation", "content_filter", "moderation_blocked"}
+# Provider keys ("sk-…", "sk-proj-…"), whichever server quotes them.
+_KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
+
+
+def redact(text: str) -> str:
+    """The text without API keys in it.
+
+    A provider's answer to a wrong key quotes the key it was sent ("Incorrect API key
+    provided: sk-…"), and that answer becomes the job's developer message, a model call's
+    error and a log line: places staff read and logs ship elsewhere, none of them for keys.
+    """
+    if settings.OPENAI_API_KEY:
+        text = text.replace(settings.OPENAI_API_KEY, "[redacted]")
+    return _KEY_PATTERN.sub("sk-[redacted]", text)
 
 
 def model_refused(refusal: str) -> StageFailed:
@@ -56,7 +73,7 @@ def _error_code(exc: openai.APIStatusError) -> str:
 
 def classify(exc: openai.OpenAIError, *, model: str) -> JobError:
     """The job error for an exception the openai client raised."""
-    detail = f"{type(exc).__name__}: {exc}"
+    detail = redact(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, openai.APITimeoutError):
         return EngineUnavailable(
             "The story model took too long to answer. The job will be retried; " + KEEP,
