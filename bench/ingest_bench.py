@@ -1,8 +1,10 @@
 """Step 3 benchmark: stage 0 parse time and peak memory per source type, and how they grow.
 
-    .venv/bin/python bench/ingest_bench.py            # prints, and rewrites its section
-                                                      # of docs/BENCHMARKS.md
+    .venv/bin/python bench/ingest_bench.py            # prints its report
     .venv/bin/python bench/ingest_bench.py --quick    # smaller sizes, print only
+
+docs/BENCHMARKS.md is written by `make bench` (bench/run.py) alone, so that every
+number in it comes from one run; this script is a focused check that prints.
 
 Each measurement runs `normalise()` in a fresh Python process (the worker's
 stage 0, without the database) and reads that process's peak RSS, so one
@@ -23,7 +25,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from report import growth_exponent, write_section
+from report import growth_exponent
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION_START = "<!-- ingest-bench:start -->"
@@ -154,8 +156,6 @@ def main() -> None:
 
     report = render(rows, growth, runs=runs, quick=args.quick)
     print(report)
-    if not args.quick:
-        write_section(report, start=SECTION_START, end=SECTION_END)
 
 
 def render(rows, growth, *, runs: int, quick: bool) -> str:

@@ -1,8 +1,10 @@
 """Step 4 benchmark: the whole pipeline on the local engine, and how it grows with length.
 
-    .venv/bin/python bench/pipeline_bench.py            # prints, and rewrites its section
-                                                        # of docs/BENCHMARKS.md
+    .venv/bin/python bench/pipeline_bench.py            # prints its report
     .venv/bin/python bench/pipeline_bench.py --quick    # smaller sizes, one run, print only
+
+docs/BENCHMARKS.md is written by `make bench` (bench/run.py) alone, so that every
+number in it comes from one run; this script is a focused check that prints.
 
 Each measurement runs stage 0 (normalise) and stages 1–5 of the local engine in a
 fresh Python process, in-process and without the database (what the worker does
@@ -35,7 +37,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from report import growth_exponent, write_section
+from report import growth_exponent
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT_DIR / "samples" / "time-spent" / "time-spent.fountain"
@@ -358,8 +360,6 @@ def main() -> None:
     load = (load_before, os.getloadavg()[0])
     report = render(rows, growth, runs=runs, quick=args.quick, load=load)
     print(report)
-    if not args.quick:
-        write_section(report, start=SECTION_START, end=SECTION_END)
 
 
 _TARGETS = {"screenplay": 3.0, "novel": 15.0}

@@ -1,7 +1,10 @@
 """Step 1 benchmarks on PostgreSQL: pickup latency, Time Spent end to end, throughput.
 
-    .venv/bin/python bench/queue_bench.py            # writes docs/BENCHMARKS.md
-    .venv/bin/python bench/queue_bench.py --quick    # fewer runs, prints only
+    .venv/bin/python bench/queue_bench.py            # prints its report
+    .venv/bin/python bench/queue_bench.py --quick    # fewer runs
+
+docs/BENCHMARKS.md is written by `make bench` (bench/run.py) alone, so that every
+number in it comes from one run; this script is Step 1's focused check.
 
 Starts real `run_worker` subprocesses against a scratch database
 (`storyengine_bench`, dropped and recreated) on the PostgreSQL server named by
@@ -23,8 +26,6 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-from report import write_section
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/storyengine_bench"
@@ -171,7 +172,7 @@ def measure_throughput(owner, data: bytes, *, jobs: int, worker_count: int) -> f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs; do not write the doc")
+    parser.add_argument("--quick", action="store_true", help="fewer runs")
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     recreate_database(database_url)
@@ -194,8 +195,6 @@ def main() -> None:
     results["throughput_2"] = measure_throughput(owner, data, jobs=int(200 * scale), worker_count=2)
     report = render(results, quick=args.quick)
     print(report)
-    if not args.quick:
-        write_section(report, start=SECTION_START, end=SECTION_END, first=True)
 
 
 def render(results, *, quick: bool) -> str:

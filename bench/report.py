@@ -1,4 +1,8 @@
-"""docs/BENCHMARKS.md holds one section per benchmark script, each between its own markers."""
+"""Shared by the benchmark scripts: where the report goes, and how growth is measured.
+
+docs/BENCHMARKS.md is written whole by bench/run.py (`make bench`), so every number in it
+comes from one run; the step scripts (queue_bench, ingest_bench, pipeline_bench) print.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,6 @@ import statistics
 from pathlib import Path
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
-
-
-def write_section(report: str, *, start: str, end: str, first: bool = False) -> None:
-    """Replace the text between `start` and `end`, keeping every other section."""
-    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else ""
-    if start in text:
-        text = text[: text.index(start)] + report + text[text.index(end) + len(end) :]
-    elif first:
-        text = report + "\n" + text
-    else:
-        text = text.rstrip() + "\n\n" + report + "\n"
-    BENCHMARKS_MD.write_text(text)
 
 
 def growth_exponent(sizes: list[float], seconds: list[float]) -> float:
