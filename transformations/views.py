@@ -67,7 +67,13 @@ def transformation_detail(request, job_id):
     """The timeline page; `?fragment=1` answers only the live part, with ETag/304."""
     job = _visible_job(request, job_id)
     etag = job_etag(job)
-    context = {"job": job, "stages": job_timeline(job), "stage_count": STAGE_COUNT}
+    context = {
+        "job": job,
+        "stages": job_timeline(job),
+        "stage_count": STAGE_COUNT,
+        # Read-only staff may watch a job but not retry or cancel it.
+        "can_operate": job_can_operate(job=job, user=request.user),
+    }
     if request.GET.get("fragment"):
         if etag in request.headers.get("If-None-Match", ""):
             response = HttpResponse(status=304)

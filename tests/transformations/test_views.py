@@ -221,3 +221,27 @@ def test_an_engine_that_is_not_configured_cannot_be_chosen(creator, user, settin
     assert page.status_code == 200
     assert b"Select a valid choice" in page.content
     assert not TransformationJob.objects.filter(user=user).exists()
+
+
+def test_read_only_staff_watch_a_job_without_retry_or_cancel_buttons(
+    client, user, staff_user, make_job, settings
+):
+    from django.contrib.auth.models import Permission
+
+    settings.STORY_ENGINE_FAULTS = ["2:fail"]
+    failed = make_job(SCRIPT)
+    run_until_idle()
+    queued = make_job(SCRIPT + b"\nANNA\nAgain.\n")
+    assert reload(failed).status == QueueStatus.FAILED
+
+    client.force_login(staff_user)
+    assert b'id="retry-button"' not in client.get(f"/transformations/{failed.pk}").content
+    assert b'id="cancel-button"' not in client.get(f"/transformations/{queued.pk}").content
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="change_transformationjob"))
+    client.force_login(type(staff_user).objects.get(pk=staff_user.pk))
+    assert b'id="retry-button"' in client.get(f"/transformations/{failed.pk}").content
+    assert b'id="cancel-button"' in client.get(f"/transformations/{queued.pk}").content
+
+    client.force_login(user)
+    assert b'id="retry-button"' in client.get(f"/transformations/{failed.pk}").content
