@@ -322,8 +322,10 @@ def test_reading_a_file_past_its_parse_time_fails_for_good(make_job, settings, t
 
 def test_a_later_stage_past_its_deadline_is_retried(make_job, settings, time_spent_script):
     job = make_job(time_spent_script)
-    settings.WORKER_STAGE_DEADLINE = 0.2
-    settings.STORY_ENGINE_FAULTS = ["3:sleep=3"]
+    # Well above what stages 0–2 take even on a cold, loaded machine (0.2 s once timed out
+    # stage 2 in CI), well below stage 3's injected sleep.
+    settings.WORKER_STAGE_DEADLINE = 2.5
+    settings.STORY_ENGINE_FAULTS = ["3:sleep=8"]
 
     Worker().handle_one()
 
