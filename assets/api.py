@@ -18,11 +18,22 @@ from assets.services import (
     portrait_request,
 )
 from core.api_schema import errors
+from core.errors import ApplicationError
 from universes.selectors import universe_list_visible
 
 
 def _visible_universe(request, universe_id):
     return get_object_or_404(universe_list_visible(user=request.user), pk=universe_id)
+
+
+def _owned_universe(request, universe_id, *, to: str):
+    """The universe, for its owner only: staff may read it but change it in the admin."""
+    universe = _visible_universe(request, universe_id)
+    if universe.owner_id != request.user.pk:
+        raise ApplicationError(
+            f"Only the universe's owner can {to}.", code="NOT_OWNER", status_code=403
+        )
+    return universe
 
 
 class AssetStatusSerializer(serializers.Serializer):
@@ -86,15 +97,7 @@ class UniverseAssetsRegenerateApi(APIView):
         responses={202: RegenerateOutputSerializer, **errors(400, 401, 403, 404, 409, 413, 429)},
     )
     def post(self, request, universe_id):
-        universe = _visible_universe(request, universe_id)
-        if universe.owner_id != request.user.pk:
-            return Response(
-                {
-                    "detail": "Only the universe's owner can regenerate its assets.",
-                    "code": "NOT_OWNER",
-                },
-                status=status.HTTP_403_FORBIDDEN,
-            )
+        universe = _owned_universe(request, universe_id, to="regenerate its assets")
         data = RegenerateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         jobs = asset_regenerate(
@@ -119,12 +122,7 @@ class CharacterPortraitsApi(APIView):
         responses={202: AssetEntrySerializer, **errors(400, 401, 403, 404, 413, 429)},
     )
     def post(self, request, universe_id, key):
-        universe = _visible_universe(request, universe_id)
-        if universe.owner_id != request.user.pk:
-            return Response(
-                {"detail": "Only the universe's owner can ask for portraits.", "code": "NOT_OWNER"},
-                status=status.HTTP_403_FORBIDDEN,
-            )
+        universe = _owned_universe(request, universe_id, to="ask for portraits")
         character = get_object_or_404(universe.characters, key=key, hidden=False)
         data = PortraitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -147,15 +145,7 @@ class PortraitFavouriteApi(APIView):
         responses={200: AssetEntrySerializer, **errors(400, 401, 403, 404, 409, 413)},
     )
     def post(self, request, universe_id, job_id):
-        universe = _visible_universe(request, universe_id)
-        if universe.owner_id != request.user.pk:
-            return Response(
-                {
-                    "detail": "Only the universe's owner can choose a favourite.",
-                    "code": "NOT_OWNER",
-                },
-                status=status.HTTP_403_FORBIDDEN,
-            )
+        universe = _owned_universe(request, universe_id, to="choose a favourite")
         job = get_object_or_404(
             AssetJob.objects.filter(universe=universe, asset_type=AssetType.PORTRAIT), pk=job_id
         )

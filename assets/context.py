@@ -66,7 +66,8 @@ def _ready_images(universe: Universe, keys: list[str] | None = None) -> dict[str
 def request_for(job: AssetJob) -> AssetRequest:
     universe = job.universe
     story = story_context(universe)
-    seed = job.key if job.asset_type != AssetType.PORTRAIT else f"{job.key}"
+    # The key is unique per asset (and per run token for portraits): stable variation.
+    seed = job.key
     if job.asset_type == AssetType.PDF:
         cards = universe.cards.select_related("location").prefetch_related("primary_characters")
         return AssetRequest(

@@ -84,26 +84,6 @@ def asset_status_etag(status: dict) -> str:
     return '"' + hashlib.sha256(json.dumps(status, sort_keys=True).encode()).hexdigest()[:32] + '"'
 
 
-def universe_assets_for_pages(universe) -> dict:
-    """What the universe and card pages show: urls by asset key, and the PDF."""
-    status = universe.asset_generation_status or asset_generation_status(universe)
-    return status
-
-
-def ready_asset(universe, key: str) -> AssetJob | None:
-    return (
-        AssetJob.objects.filter(universe=universe, key=key, asset_status=AssetStatus.READY)
-        .exclude(files={})
-        .first()
-    )
-
-
-def portraits_of(character) -> QuerySet[AssetJob]:
-    return AssetJob.objects.filter(character=character, asset_type=AssetType.PORTRAIT).order_by(
-        "created_at"
-    )
-
-
 class PageAssets:
     """A universe's media as the pages show them, from the stored status (no query)."""
 

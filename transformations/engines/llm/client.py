@@ -56,10 +56,6 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
-class _Invalid(Exception):
-    """An answer the model must be asked for again."""
-
-
 class ModelClient:
     def __init__(self, config: ModelSettings, session: EngineSession, stage_name: str) -> None:
         self.config = config
